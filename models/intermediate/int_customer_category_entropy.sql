@@ -1,0 +1,24 @@
+-- Shannon entropy (natural log) of each customer's category spend shares: 0 when one
+-- category takes all spend, ln(number of categories) when spend is spread evenly.
+-- The normalised value divides by ln of the catalogue's category count, so it lies in [0, 1].
+with n_categories as (
+    select count(*) as category_count from {{ ref('categories') }}
+),
+
+entropy as (
+    select
+        customer_id,
+        count(*) as categories_bought,
+        -sum(category_spend_share * ln(category_spend_share)) as category_entropy
+    from {{ ref('int_customer_category_spend') }}
+    where category_spend_share > 0
+    group by customer_id
+)
+
+select
+    entropy.customer_id,
+    entropy.categories_bought,
+    entropy.category_entropy,
+    entropy.category_entropy / ln(n_categories.category_count) as category_entropy_normalised
+from entropy
+cross join n_categories

@@ -1,0 +1,19 @@
+-- Accepted order lines with their order's customer and date and the product's attributes:
+-- the one wide fact every feature reads, computed once per build.
+select
+    items.order_id,
+    items.line_number,
+    orders.customer_id,
+    orders.order_date,
+    items.product_id,
+    products.category_id,
+    products.is_private_label,
+    items.quantity,
+    items.unit_price,
+    items.discount_amount,
+    items.offer_id,
+    items.quantity * items.unit_price as line_revenue,
+    items.offer_id is not null as is_promo_line
+from {{ ref('stg_metro__order_items') }} as items
+inner join {{ ref('stg_metro__orders') }} as orders on items.order_id = orders.order_id
+inner join {{ ref('stg_metro__products') }} as products on items.product_id = products.product_id

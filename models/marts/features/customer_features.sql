@@ -1,0 +1,23 @@
+-- One row per active customer with every customer-level feature as of run_date.
+-- Built only from int_order_lines_as_of_run_date and other point-in-time models.
+select
+    customers.customer_id,
+    {{ run_date() }} as as_of_date,
+    customers.segment,
+    {{ dbt.datediff('customers.signup_date', run_date(), 'day') }} as tenure_days,
+    rfm.last_order_date,
+    rfm.recency_days,
+    rfm.frequency,
+    rfm.monetary,
+    rfm.avg_basket_value,
+    promo.promo_affinity,
+    coalesce(entropy.category_entropy, 0) as category_entropy,
+    coalesce(entropy.categories_bought, 0) as categories_bought,
+    coalesce(mix.private_label_spend_share, 0) as private_label_spend_share,
+    coalesce(mix.promo_line_share, 0) as promo_line_share,
+    (coalesce(mix.private_label_spend_share, 0) + coalesce(mix.promo_line_share, 0)) / 2 as price_sensitivity
+from {{ ref('int_customers_active') }} as customers
+inner join {{ ref('int_customer_rfm') }} as rfm on customers.customer_id = rfm.customer_id
+inner join {{ ref('int_customer_promo_affinity') }} as promo on customers.customer_id = promo.customer_id
+left join {{ ref('int_customer_category_entropy') }} as entropy on customers.customer_id = entropy.customer_id
+left join {{ ref('int_customer_basket_mix') }} as mix on customers.customer_id = mix.customer_id

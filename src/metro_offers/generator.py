@@ -1,0 +1,735 @@
+"""Vectorised synthetic Metro cash-and-carry data set.
+
+Writes the raw contract (see ``raw_contract.py``) as Parquet under ``<out>/raw/<table>/`` and
+the hidden truth under ``<out>/truth/``. Everything is drawn with numpy and joined with
+DuckDB: there is no Python loop per row, only per day (visits) and per offer (audiences).
+
+The data-generating process, in order:
+
+1. customers with a segment (exact shares from ``seeds/segments.csv``), a signup date and
+   latent traits: visit-rate multiplier, price sensitivity, promo responsiveness, brand
+   loyalty and category preferences (Dirichlet around the segment's weights);
+2. products per category with brands, private label, price, cost and a Zipf popularity;
+3. visits: a Bernoulli draw per customer-day with the segment's monthly rate times the
+   weekday, payday and holiday multipliers (``seeds/demand_cycles.csv``,
+   ``seeds/holiday_calendar.csv``); baskets mix the customer's favourite products (brand
+   loyalty, repeat purchases) with popularity draws from preferred categories, private
+   label for price-sensitive customers;
+4. offers spread over the whole history and past its end;
+5. impressions from a logged stochastic policy (targeted by affinity, plus a uniform
+   exploration slice) with the selection propensity, and a randomised control group;
+6. true probabilities per (customer, offer): buying anyway ``p0`` and redeeming if shown
+   ``p1 = p0 + (1 - p0) q``, from affinity, price sensitivity x discount, bought before,
+   recency, promo responsiveness and pair noise, calibrated to the conversion parameter;
+7. redemptions for shown customers (an order line of the offered product at the discounted
+   price inside the validity window) and organic full-price purchases for the control group.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from metro_offers.raw_contract import RAW_TABLES, TRUTH_TABLES, arrow_schema
+from metro_offers.reference import SEGMENTS, Reference, load_reference
+
+DAYS_PER_MONTH = 365.25 / 12
+FAVOURITES_PER_CUSTOMER = 30
+DISCOUNT_LEVELS = np.array([0.05, 0.10, 0.15, 0.20, 0.25, 0.30])
+DISCOUNT_WEIGHTS = np.array([0.10, 0.25, 0.25, 0.20, 0.12, 0.08])
+TRUTH_WINDOW_DAYS = 56  # the last 8 weeks of history: the evaluation window downstream
+N_STORES = 25
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    customers: int = 50_000
+    products: int = 10_000
+    offers: int = 200
+    days: int = 365
+    end_date: dt.date = dt.date(2026, 10, 31)
+    seed: int = 42
+    visit_rate_scale: float = 1.0  # multiplies every segment's visits per month
+    basket_size_scale: float = 1.0  # multiplies every segment's lines per basket
+    audience_share: float = 0.10  # expected share of eligible customers selected per offer
+    explore_share: float = 0.10  # share of each audience drawn uniformly at random
+    control_share: float = 0.10  # share of selected customers held out (randomised control)
+    conversion_rate: float = 0.04  # target mean P(redeem | shown) over shown impressions
+    organic_share: float = 0.25  # mean P(buy anyway) as a share of the conversion rate
+    product_offer_share: float = 0.70  # the rest are category-level offers
+
+    @property
+    def start_date(self) -> dt.date:
+        return self.end_date - dt.timedelta(days=self.days - 1)
+
+    def validate(self) -> None:
+        for name in ("customers", "products", "offers", "days"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"--{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("audience_share", "explore_share", "control_share", "conversion_rate", "organic_share"):
+            value = getattr(self, name)
+            if not 0 <= value <= 1:
+                raise ValueError(f"{name} must be in [0, 1], got {value}")
+        if self.visit_rate_scale <= 0 or self.basket_size_scale <= 0:
+            raise ValueError("visit_rate_scale and basket_size_scale must be positive")
+
+
+class Progress:
+    """One line per finished step, with its row count and seconds."""
+
+    def __init__(self, echo) -> None:
+        self.echo = echo
+        self.started = time.perf_counter()
+        self.step_started = self.started
+
+    def done(self, what: str, rows: int | None = None) -> None:
+        now = time.perf_counter()
+        count = f"{rows:>12,} rows " if rows is not None else " " * 18
+        self.echo(f"[generate] {what:<28}{count}{now - self.step_started:6.1f} s")
+        self.step_started = now
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _pair_noise(customer_id: np.ndarray, offer_id: np.ndarray, seed: int, salt: int) -> np.ndarray:
+    """Standard-normal noise that depends only on (customer, offer, seed, salt).
+
+    A splitmix64 hash, so the same pair gets the same latent noise in the impressions and
+    in the truth table, whatever order the pairs come in.
+    """
+    with np.errstate(over="ignore"):
+        x = (customer_id.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) ^ (
+            offer_id.astype(np.uint64) * np.uint64(0xBF58476D1CE4E5B9)
+        )
+        x ^= np.uint64((seed * 1_000_003 + salt) & 0xFFFFFFFFFFFFFFFF)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
+    u = (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+    u = np.clip(u, 1e-12, 1 - 1e-12)
+    # Box-Muller on two disjoint bit ranges of the hash
+    v = ((x & np.uint64(0x7FF)).astype(np.float64) + 0.5) / 2048.0
+    return np.sqrt(-2.0 * np.log(u)) * np.cos(2 * np.pi * v)
+
+
+def _calibrate_intercept(base_logit: np.ndarray, target_mean: float, transform=None) -> float:
+    """Intercept b such that mean(transform(sigmoid(base_logit + b))) equals target_mean."""
+    transform = transform or (lambda p: p)
+    lo, hi = -30.0, 30.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if transform(_sigmoid(base_logit + mid)).mean() < target_mean:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def _categorical_cdf(weights: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Concatenated per-group CDFs shifted by the group number.
+
+    ``searchsorted(cdf, g + u)`` then draws an item of group g with probability
+    proportional to its weight, for many groups in one vectorised call. Items must be
+    sorted by group.
+    """
+    totals = np.bincount(group, weights=weights, minlength=n_groups)
+    cum = np.cumsum(weights)
+    group_start_cum = np.concatenate([[0.0], np.cumsum(totals)])[group]
+    within = (cum - group_start_cum) / np.where(totals[group] > 0, totals[group], 1.0)
+    cdf = group + within
+    # guard against rounding: the last item of each group must reach g + 1 exactly
+    last = np.r_[group[1:] != group[:-1], True]
+    cdf[last] = group[last] + 1.0
+    return cdf
+
+
+class Generator:
+    def __init__(self, config: GeneratorConfig, reference: Reference | None = None, echo=print) -> None:
+        config.validate()
+        self.cfg = config
+        self.ref = reference or load_reference()
+        self.rng = np.random.default_rng(config.seed)
+        self.progress = Progress(echo)
+        self.dates = pd.date_range(config.start_date, config.end_date, freq="D")
+        self.day0 = np.datetime64(config.start_date, "D")
+
+    # ------------------------------------------------------------------ dimensions
+    def customers(self) -> pd.DataFrame:
+        cfg, rng, seg = self.cfg, self.rng, self.ref.segments
+        counts = np.floor(seg.customer_share.to_numpy() * cfg.customers).astype(int)
+        counts[0] += cfg.customers - counts.sum()
+        segment_idx = rng.permutation(np.repeat(np.arange(len(seg)), counts))
+        n = cfg.customers
+
+        # 80% were customers before the history starts; 20% sign up during its first 85%.
+        existing = rng.random(n) < 0.8
+        signup_day = np.where(
+            existing,
+            -rng.integers(1, 3 * 365, n),
+            rng.integers(0, max(1, int(cfg.days * 0.85)), n),
+        )
+        self.segment_idx = segment_idx
+        self.signup_day = signup_day
+        self.rate_mult = rng.gamma(4.0, 1 / 4.0, n)
+        ps_mean = seg.price_sensitivity_mean.to_numpy()[segment_idx]
+        self.price_sensitivity = rng.beta(ps_mean * 8, (1 - ps_mean) * 8)
+        pr_mean = seg.promo_responsiveness_mean.to_numpy()[segment_idx]
+        self.promo_responsiveness = pr_mean * rng.lognormal(-0.08, 0.4, n)
+        loyalty_mean = seg.brand_loyalty_mean.to_numpy()[segment_idx]
+        self.loyalty = rng.beta(loyalty_mean * 10, (1 - loyalty_mean) * 10)
+
+        cats = self.ref.categories
+        seg_pref = cats[[f"pref_{s}" for s in SEGMENTS]].to_numpy().T  # segments x categories
+        seg_pref = seg_pref / seg_pref.sum(axis=1, keepdims=True)
+        alpha = 25.0 * seg_pref[segment_idx]
+        gam = rng.gamma(alpha)
+        self.category_pref = gam / gam.sum(axis=1, keepdims=True)  # customers x categories
+
+        frame = pd.DataFrame(
+            {
+                "customer_id": np.arange(1, n + 1, dtype=np.int64),
+                "segment": np.array(SEGMENTS)[segment_idx],
+                "signup_date": self.day0 + signup_day.astype("timedelta64[D]"),
+                "home_store_id": rng.integers(1, N_STORES + 1, n).astype(np.int32),
+            }
+        )
+        self.progress.done("customers", len(frame))
+        return frame
+
+    def products(self) -> pd.DataFrame:
+        cfg, rng, cats = self.cfg, self.rng, self.ref.categories
+        n_cat = len(cats)
+        share = cats.product_share.to_numpy() / cats.product_share.sum()
+        counts = np.maximum(1, np.floor(share * cfg.products)).astype(int)
+        while counts.sum() > cfg.products:  # tiny catalogues: trim the largest categories
+            counts[np.argmax(counts)] -= 1
+        counts[np.argmax(share)] += cfg.products - counts.sum()
+        category_idx = np.repeat(np.arange(n_cat), counts)
+        n = len(category_idx)
+
+        private_label = rng.random(n) < cats.private_label_share.to_numpy()[category_idx]
+        price = cats.price_median.to_numpy()[category_idx] * rng.lognormal(0, 0.45, n)
+        price = np.where(private_label, price * 0.75, price)
+        margin = cats.margin_pct.to_numpy()[category_idx] * rng.lognormal(0, 0.15, n) + 0.06 * private_label
+        margin = np.clip(margin, 0.05, 0.7)
+        base_price = np.round(np.maximum(price, 0.19), 2)
+        unit_cost = np.round(base_price * (1 - margin), 2)
+
+        # Zipf popularity within each category, in a random order of products
+        rank_in_cat = np.zeros(n)
+        for c in range(n_cat):  # one loop per category, not per product
+            members = np.flatnonzero(category_idx == c)
+            rank_in_cat[members] = rng.permutation(len(members)) + 1
+        popularity = rank_in_cat**-0.9 * np.where(private_label, 1.3, 1.0)
+
+        brand_no = rng.integers(1, 13, n)
+        brand = np.where(
+            private_label,
+            np.where(cats.price_median.to_numpy()[category_idx] > 5, "Metro Chef", "aro"),
+            np.char.add(np.char.add("Brand ", np.char.zfill((category_idx + 1).astype(str), 2)), np.char.add("-", np.char.zfill(brand_no.astype(str), 2))),
+        )
+        product_id = np.arange(1, n + 1, dtype=np.int64)
+        names = cats.category_name.to_numpy()[category_idx]
+        self.product_category = category_idx
+        self.product_price = base_price
+        self.product_popularity = popularity
+        self.cdf_all = _categorical_cdf(popularity, category_idx, n_cat)
+        pl_weight = popularity * private_label
+        has_pl = np.bincount(category_idx, weights=private_label, minlength=n_cat) > 0
+        self.cdf_private = _categorical_cdf(np.where(has_pl[category_idx], pl_weight, popularity), category_idx, n_cat)
+
+        frame = pd.DataFrame(
+            {
+                "product_id": product_id,
+                "product_name": np.char.add(np.char.add(brand.astype(str), " "), np.char.add(names.astype(str), np.char.add(" #", product_id.astype(str)))),
+                "category_id": (cats.category_id.to_numpy()[category_idx]).astype(np.int32),
+                "brand": brand.astype(str),
+                "is_private_label": private_label,
+                "base_price": base_price,
+                "unit_cost": unit_cost,
+            }
+        )
+        self.progress.done("products", len(frame))
+        return frame
+
+    def _draw_products(self, customer_idx: np.ndarray) -> np.ndarray:
+        """A product index per entry: category from the customer's preferences, product by
+        popularity within it (private label only, for price-sensitive draws)."""
+        rng = self.rng
+        n_cat = self.category_pref.shape[1]
+        pref_cdf = np.cumsum(self.category_pref, axis=1)
+        pref_cdf[:, -1] = 1.0
+        flat = (pref_cdf + np.arange(len(pref_cdf))[:, None]).ravel()
+        cat = np.searchsorted(flat, customer_idx + rng.random(len(customer_idx)), side="right") - customer_idx * n_cat
+        cat = np.minimum(cat, n_cat - 1)
+        private = rng.random(len(customer_idx)) < self.price_sensitivity[customer_idx] * 0.6
+        u = cat + rng.random(len(customer_idx))
+        product = np.where(
+            private,
+            np.searchsorted(self.cdf_private, u, side="right"),
+            np.searchsorted(self.cdf_all, u, side="right"),
+        )
+        return np.minimum(product, len(self.cdf_all) - 1)
+
+    # ------------------------------------------------------------------ facts
+    def orders_and_items(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        cfg, rng, seg = self.cfg, self.rng, self.ref.segments
+        n_cust = cfg.customers
+        cycle, holiday = self.ref.day_multipliers(self.dates)
+        rate = seg.visits_per_month.to_numpy()[self.segment_idx] * self.rate_mult * cfg.visit_rate_scale / DAYS_PER_MONTH
+
+        order_day, order_cust = [], []
+        for d in range(cfg.days):  # one vectorised draw per day
+            p = np.minimum(rate * cycle[d] * holiday[d], 1.0)
+            visit = (rng.random(n_cust) < p) & (self.signup_day <= d)
+            idx = np.flatnonzero(visit)
+            order_cust.append(idx)
+            order_day.append(np.full(len(idx), d, dtype=np.int32))
+        order_cust = np.concatenate(order_cust)
+        order_day = np.concatenate(order_day)
+        n_orders = len(order_cust)
+        store = np.where(rng.random(n_orders) < 0.9, self.customers_home_store[order_cust], rng.integers(1, N_STORES + 1, n_orders))
+        self.progress.done("orders (visits)", n_orders)
+
+        # basket lines
+        lines_mean = seg.basket_lines_mean.to_numpy()[self.segment_idx[order_cust]] * cfg.basket_size_scale
+        n_lines = 1 + rng.poisson(np.maximum(lines_mean - 1, 0))
+        line_order = np.repeat(np.arange(n_orders), n_lines)
+        line_cust = order_cust[line_order]
+        favourite = rng.random(len(line_order)) < self.loyalty[line_cust]
+        fav_rank_w = 1.0 / np.arange(1, FAVOURITES_PER_CUSTOMER + 1)
+        fav_cdf = np.cumsum(fav_rank_w) / fav_rank_w.sum()
+        fav_pick = np.minimum(np.searchsorted(fav_cdf, rng.random(len(line_order))), FAVOURITES_PER_CUSTOMER - 1)
+        product = np.where(
+            favourite,
+            self.favourites[line_cust * FAVOURITES_PER_CUSTOMER + fav_pick],
+            self._draw_products(line_cust),
+        )
+        # one line per product in an order
+        key = line_order.astype(np.int64) * (len(self.cdf_all) + 1) + product
+        _, first = np.unique(key, return_index=True)
+        first.sort()
+        line_order, line_cust, product = line_order[first], line_cust[first], product[first]
+        qty_mean = seg.quantity_mean.to_numpy()[self.segment_idx[line_cust]]
+        quantity = 1 + rng.poisson(np.maximum(qty_mean - 1, 0))
+        starts = np.r_[0, np.flatnonzero(np.diff(line_order)) + 1]
+        counts = np.diff(np.r_[starts, len(line_order)])
+        line_number = np.arange(len(line_order)) - np.repeat(starts, counts) + 1
+
+        self.order_cust, self.order_day, self.order_store = order_cust, order_day, store
+        self.items = {
+            "order_idx": line_order,
+            "line_number": line_number.astype(np.int32),
+            "product_idx": product,
+            "quantity": quantity.astype(np.int32),
+        }
+        self.progress.done("order items (baskets)", len(line_order))
+        return None
+
+    def offers(self) -> pd.DataFrame:
+        cfg, rng = self.cfg, self.rng
+        n = cfg.offers
+        cats = self.ref.categories
+        product_level = rng.random(n) < cfg.product_offer_share
+        # popular products are promoted more often; sample without replacement where possible
+        weights = self.product_popularity / self.product_popularity.sum()
+        size = min(n, len(weights))
+        chosen = rng.choice(len(weights), size=size, replace=False, p=weights)
+        offer_product = np.resize(chosen, n)
+        cat_weight = cats[[f"pref_{s}" for s in SEGMENTS]].to_numpy().mean(axis=1)
+        offer_cat_idx = np.where(
+            product_level,
+            self.product_category[offer_product],
+            rng.choice(len(cats), size=n, p=cat_weight / cat_weight.sum()),
+        )
+        discount = rng.choice(DISCOUNT_LEVELS, size=n, p=DISCOUNT_WEIGHTS)
+        duration = rng.integers(14, 64, n)
+        start = rng.integers(-30, cfg.days + 21, n)
+        # at least 10% of offers are live on the day after the history (the default run date)
+        live = rng.permutation(n)[: max(1, n // 10)]
+        start[live] = cfg.days - rng.integers(1, 29, len(live))
+        duration[live] = np.maximum(duration[live], cfg.days - start[live] + 14)
+        end = start + duration - 1
+
+        self.offer_product_idx = np.where(product_level, offer_product, -1)
+        self.offer_cat_idx = offer_cat_idx
+        self.offer_discount = discount
+        self.offer_start, self.offer_end = start, end
+        names = np.where(
+            product_level,
+            "product #" + pd.Series(offer_product + 1).astype(str),
+            cats.category_name.to_numpy()[offer_cat_idx],
+        )
+        frame = pd.DataFrame(
+            {
+                "offer_id": np.arange(1, n + 1, dtype=np.int64),
+                "offer_name": [f"{int(round(d * 100))}% off {nm}" for d, nm in zip(discount, names)],
+                "offer_level": np.where(product_level, "product", "category"),
+                "product_id": pd.array(np.where(product_level, offer_product + 1, 0), dtype="Int64"),
+                "category_id": cats.category_id.to_numpy()[offer_cat_idx].astype(np.int32),
+                "discount_pct": discount,
+                "start_date": self.day0 + start.astype("timedelta64[D]"),
+                "end_date": self.day0 + end.astype("timedelta64[D]"),
+            }
+        )
+        frame.loc[~product_level, "product_id"] = pd.NA
+        self.progress.done("offers", len(frame))
+        return frame
+
+    def impressions(self) -> None:
+        cfg, rng = self.cfg, self.rng
+        n_cust = cfg.customers
+        cust_all, offer_all, day_all, prop_all, policy_all, ctrl_all = [], [], [], [], [], []
+        for o in range(cfg.offers):  # one vectorised audience draw per offer
+            campaign_day = max(int(self.offer_start[o]), 0)
+            if campaign_day > cfg.days - 1 or self.offer_end[o] < 0:
+                continue  # not launched inside the history (future offers are shown later)
+            eligible = self.signup_day <= campaign_day
+            n_eligible = int(eligible.sum())
+            if n_eligible == 0:
+                continue
+            audience = cfg.audience_share * n_eligible
+            # the legacy targeting policy: share of wallet in the category x promo responsiveness
+            w = self.category_pref[:, self.offer_cat_idx[o]] ** 2 * self.promo_responsiveness * eligible
+            p_target = np.minimum(0.9, audience * (1 - cfg.explore_share) * w / w.sum())
+            p_explore = np.where(eligible, audience * cfg.explore_share / n_eligible, 0.0)
+            targeted = rng.random(n_cust) < p_target
+            explored = rng.random(n_cust) < p_explore
+            selected = np.flatnonzero(targeted | explored)
+            last_day = min(int(self.offer_end[o]), cfg.days - 1)
+            days = np.minimum(campaign_day + rng.integers(0, 7, len(selected)), last_day)
+            cust_all.append(selected)
+            offer_all.append(np.full(len(selected), o))
+            day_all.append(days)
+            prop_all.append((1 - (1 - p_target[selected]) * (1 - p_explore[selected])))
+            policy_all.append(np.where(targeted[selected], "targeted", "explore"))
+            ctrl_all.append(rng.random(len(selected)) < cfg.control_share)
+        self.imp = {
+            "customer_idx": np.concatenate(cust_all) if cust_all else np.zeros(0, int),
+            "offer_idx": np.concatenate(offer_all) if offer_all else np.zeros(0, int),
+            "day": np.concatenate(day_all) if day_all else np.zeros(0, int),
+            "propensity": np.concatenate(prop_all) if prop_all else np.zeros(0),
+            "policy": np.concatenate(policy_all) if policy_all else np.zeros(0, str),
+            "is_control": np.concatenate(ctrl_all) if ctrl_all else np.zeros(0, bool),
+        }
+        order = np.lexsort((self.imp["customer_idx"], self.imp["offer_idx"], self.imp["day"]))
+        self.imp = {k: v[order] for k, v in self.imp.items()}
+        self.progress.done("impressions", len(order))
+
+    def _pair_history(self, pair_cust: np.ndarray, pair_offer: np.ndarray) -> pd.DataFrame:
+        """Bought-before and days since the last category purchase, as of each offer's launch."""
+        con = duckdb.connect()
+        lines = pd.DataFrame(
+            {
+                "c": self.order_cust[self.items["order_idx"]].astype(np.int32),
+                "p": self.items["product_idx"].astype(np.int32),
+                "k": self.product_category[self.items["product_idx"]].astype(np.int16),
+                "d": self.order_day[self.items["order_idx"]],
+            }
+        )
+        pairs = pd.DataFrame(
+            {
+                "pair": np.arange(len(pair_cust)),
+                "c": pair_cust.astype(np.int32),
+                "p": self.offer_product_idx[pair_offer].astype(np.int32),
+                "k": self.offer_cat_idx[pair_offer].astype(np.int16),
+                "asof": np.maximum(self.offer_start[pair_offer], 0).astype(np.int32),
+            }
+        )
+        con.register("lines", lines)
+        con.register("pairs", pairs)
+        result = con.sql(
+            """
+            with first_product as (select c, p, min(d) as first_d from lines group by all),
+            category_days as (select distinct c, k, d from lines)
+            select pairs.pair,
+                   coalesce(case when pairs.p >= 0 then fp.first_d < pairs.asof
+                                 else cd.d is not null end, false) as bought_before,
+                   pairs.asof - cd.d as days_since_category
+            from pairs
+            asof left join category_days cd
+              on pairs.c = cd.c and pairs.k = cd.k and pairs.asof > cd.d
+            left join first_product fp on pairs.c = fp.c and pairs.p = fp.p
+            order by pairs.pair
+            """
+        ).df()
+        con.close()
+        return result
+
+    def _true_logits(self, cust: np.ndarray, offer: np.ndarray, history: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Logits of P(buy anyway) and of the incremental response q, before intercepts."""
+        n_cat = self.category_pref.shape[1]
+        affinity = np.log(self.category_pref[cust, self.offer_cat_idx[offer]] * n_cat + 1e-3)
+        bought = history.bought_before.to_numpy().astype(float)
+        days_since = history.days_since_category.to_numpy(dtype=float, na_value=np.nan)
+        recent = np.where(np.isnan(days_since), 0.0, np.exp(-np.nan_to_num(days_since) / 30.0))
+        cid, oid = cust + 1, offer + 1
+        organic = 1.0 * affinity + 1.4 * bought + 0.8 * recent + 0.5 * _pair_noise(cid, oid, self.cfg.seed, 1)
+        response = (
+            1.0 * affinity
+            + 6.0 * self.price_sensitivity[cust] * self.offer_discount[offer]
+            + 0.9 * bought
+            + 0.6 * recent
+            + 1.2 * np.log(self.promo_responsiveness[cust])
+            + 0.5 * _pair_noise(cid, oid, self.cfg.seed, 2)
+        )
+        return organic, response
+
+    def outcomes(self) -> pd.DataFrame:
+        """True probabilities, then redemptions and control-group organic purchases."""
+        cfg, rng = self.cfg, self.rng
+        imp = self.imp
+        # truth pairs: every customer x every offer valid in the last 8 weeks of history
+        window_start = cfg.days - TRUTH_WINDOW_DAYS
+        truth_offers = np.flatnonzero((self.offer_end >= window_start) & (self.offer_start <= cfg.days - 1))
+        t_cust = np.tile(np.arange(cfg.customers), len(truth_offers))
+        t_offer = np.repeat(truth_offers, cfg.customers)
+        pair_cust = np.concatenate([imp["customer_idx"], t_cust])
+        pair_offer = np.concatenate([imp["offer_idx"], t_offer])
+        history = self._pair_history(pair_cust, pair_offer)
+        organic, response = self._true_logits(pair_cust, pair_offer, history)
+
+        n_imp = len(imp["customer_idx"])
+        shown = ~imp["is_control"]
+        if n_imp and shown.any():
+            target_p0 = cfg.conversion_rate * cfg.organic_share
+            c0 = _calibrate_intercept(organic[:n_imp][shown], target_p0)
+            p0 = _sigmoid(organic + c0)
+            p0_shown = p0[:n_imp][shown]
+            b0 = _calibrate_intercept(
+                response[:n_imp][shown], cfg.conversion_rate, transform=lambda q: p0_shown + (1 - p0_shown) * q
+            )
+        else:
+            c0 = b0 = -5.0
+            p0 = _sigmoid(organic + c0)
+        p1 = p0 + (1 - p0) * _sigmoid(response + b0)
+        self.calibration = {"organic_intercept": c0, "response_intercept": b0}
+
+        truth = pd.DataFrame(
+            {
+                "customer_id": (t_cust + 1).astype(np.int64),
+                "offer_id": (t_offer + 1).astype(np.int64),
+                "p_redeem_if_shown": p1[n_imp:],
+                "p_buy_if_not_shown": p0[n_imp:],
+            }
+        )
+        truth["true_uplift"] = truth.p_redeem_if_shown - truth.p_buy_if_not_shown
+
+        # realised outcomes of logged impressions
+        u = rng.random(n_imp)
+        event = np.where(shown, u < p1[:n_imp], u < p0[:n_imp])
+        last_day = np.minimum(self.offer_end[imp["offer_idx"]], cfg.days - 1)
+        available = np.maximum(last_day - imp["day"], 0)
+        delay = rng.geometric(0.3, n_imp) - 1
+        delay = np.where(delay <= available, delay, rng.integers(0, available + 1))
+        ev = np.flatnonzero(event)
+        ev_offer = imp["offer_idx"][ev]
+        product = self.offer_product_idx[ev_offer]
+        cat_level = product < 0
+        if cat_level.any():
+            product[cat_level] = np.searchsorted(
+                self.cdf_all, self.offer_cat_idx[ev_offer[cat_level]] + rng.random(cat_level.sum()), side="right"
+            )
+        product = np.minimum(product, len(self.cdf_all) - 1)
+        self.events = {
+            "impression_idx": ev,
+            "customer_idx": imp["customer_idx"][ev],
+            "offer_idx": ev_offer,
+            "day": imp["day"][ev] + delay[ev],
+            "product_idx": product,
+            "redeemed": shown[ev],
+            "quantity": (1 + rng.poisson(np.maximum(self.ref.segments.quantity_mean.to_numpy()[self.segment_idx[imp["customer_idx"][ev]]] - 1, 0))).astype(np.int32),
+        }
+        self.progress.done("true probabilities", len(pair_cust))
+        return truth
+
+    def attach_event_lines(self) -> None:
+        """Put each redemption / organic purchase on the customer's order of that day,
+        opening a new order where the customer had none."""
+        ev = self.events
+        n_orders = len(self.order_cust)
+        order_key = pd.Series(np.arange(n_orders), index=self.order_cust.astype(np.int64) * 100_000 + self.order_day)
+        order_key = order_key[~order_key.index.duplicated()]
+        ev_key = ev["customer_idx"].astype(np.int64) * 100_000 + ev["day"]
+        matched = order_key.reindex(ev_key).to_numpy()
+        missing = np.isnan(matched)
+        new_keys, new_pos = np.unique(ev_key[missing], return_inverse=True)
+        new_order_idx = n_orders + np.arange(len(new_keys))
+        order_idx = matched.copy()
+        order_idx[missing] = new_order_idx[new_pos]
+        order_idx = order_idx.astype(np.int64)
+        new_cust = (new_keys // 100_000).astype(self.order_cust.dtype)
+        new_day = (new_keys % 100_000).astype(np.int32)
+        self.order_cust = np.concatenate([self.order_cust, new_cust])
+        self.order_day = np.concatenate([self.order_day, new_day])
+        self.order_store = np.concatenate([self.order_store, self.customers_home_store[new_cust]])
+
+        # line numbers continue after the order's existing lines
+        existing_lines = np.bincount(self.items["order_idx"], minlength=len(self.order_cust))
+        sort = np.lexsort((np.arange(len(order_idx)), order_idx))
+        rank = np.empty(len(order_idx), dtype=np.int64)
+        sorted_orders = order_idx[sort]
+        starts = np.r_[0, np.flatnonzero(np.diff(sorted_orders)) + 1]
+        rank[sort] = np.arange(len(sorted_orders)) - np.repeat(starts, np.diff(np.r_[starts, len(sorted_orders)]))
+        ev["order_idx"] = order_idx
+        ev["line_number"] = (existing_lines[order_idx] + rank + 1).astype(np.int32)
+
+    # ------------------------------------------------------------------ assembly
+    def build(self) -> dict[str, pd.DataFrame]:
+        customers = self.customers()
+        self.customers_home_store = customers.home_store_id.to_numpy()
+        products = self.products()
+        # favourites: the products a customer keeps coming back to (brand loyalty, repeats)
+        fav_owner = np.repeat(np.arange(self.cfg.customers), FAVOURITES_PER_CUSTOMER)
+        self.favourites = self._draw_products(fav_owner)
+        self.orders_and_items()
+        offers = self.offers()
+        self.impressions()
+        truth = self.outcomes()
+        self.attach_event_lines()
+
+        items, ev, imp = self.items, self.events, self.imp
+        price = self.product_price
+        ev_price = price[ev["product_idx"]]
+        ev_discount = np.where(ev["redeemed"], np.round(ev_price * self.offer_discount[ev["offer_idx"]], 2), 0.0)
+        order_items = pd.DataFrame(
+            {
+                "order_id": np.concatenate([items["order_idx"], ev["order_idx"]]) + 1,
+                "line_number": np.concatenate([items["line_number"], ev["line_number"]]),
+                "product_id": np.concatenate([items["product_idx"], ev["product_idx"]]) + 1,
+                "quantity": np.concatenate([items["quantity"], ev["quantity"]]),
+                "unit_price": np.concatenate([price[items["product_idx"]], np.round(ev_price - ev_discount, 2)]),
+                "discount_amount": np.concatenate(
+                    [np.zeros(len(items["order_idx"])), np.round(ev_discount * ev["quantity"], 2)]
+                ),
+                "offer_id": pd.array(
+                    np.concatenate([np.zeros(len(items["order_idx"]), np.int64), ev["offer_idx"] + 1]), dtype="Int64"
+                ),
+            }
+        )
+        order_items.loc[: len(items["order_idx"]) - 1, "offer_id"] = pd.NA
+        order_items.loc[order_items.index[len(items["order_idx"]):][~ev["redeemed"]], "offer_id"] = pd.NA
+        order_items = order_items.sort_values(["order_id", "line_number"], ignore_index=True)
+
+        # orders are numbered by (date, customer) so ids grow with time
+        order_rank = np.lexsort((self.order_cust, self.order_day))
+        new_id = np.empty(len(order_rank), dtype=np.int64)
+        new_id[order_rank] = np.arange(1, len(order_rank) + 1)
+        order_items["order_id"] = new_id[order_items.order_id.to_numpy() - 1]
+        order_items = order_items.sort_values(["order_id", "line_number"], ignore_index=True)
+        orders = pd.DataFrame(
+            {
+                "order_id": new_id,
+                "customer_id": self.order_cust.astype(np.int64) + 1,
+                "order_date": self.day0 + self.order_day.astype("timedelta64[D]"),
+                "store_id": self.order_store.astype(np.int32),
+            }
+        ).sort_values("order_id", ignore_index=True)
+        self.progress.done("orders (with redemptions)", len(orders))
+
+        impressions = pd.DataFrame(
+            {
+                "impression_id": np.arange(1, len(imp["day"]) + 1, dtype=np.int64),
+                "customer_id": imp["customer_idx"].astype(np.int64) + 1,
+                "offer_id": imp["offer_idx"].astype(np.int64) + 1,
+                "impression_date": self.day0 + imp["day"].astype("timedelta64[D]"),
+                "policy": np.where(imp["is_control"], "control", imp["policy"]),
+                "selection_propensity": imp["propensity"],
+                "is_control": imp["is_control"],
+            }
+        )
+        red = ev["redeemed"]
+        redemptions = pd.DataFrame(
+            {
+                "impression_id": ev["impression_idx"][red].astype(np.int64) + 1,
+                "customer_id": ev["customer_idx"][red].astype(np.int64) + 1,
+                "offer_id": ev["offer_idx"][red].astype(np.int64) + 1,
+                "order_id": new_id[ev["order_idx"][red]],
+                "product_id": ev["product_idx"][red].astype(np.int64) + 1,
+                "redemption_date": self.day0 + ev["day"][red].astype("timedelta64[D]"),
+                "discount_amount": np.round(ev_discount[red] * ev["quantity"][red], 2),
+            }
+        ).sort_values(["redemption_date", "impression_id"], ignore_index=True)
+        redemptions.insert(0, "redemption_id", np.arange(1, len(redemptions) + 1, dtype=np.int64))
+        self.progress.done("redemptions", len(redemptions))
+        return {
+            "customers": customers,
+            "products": products,
+            "offers": offers,
+            "orders": orders,
+            "order_items": order_items,
+            "impressions": impressions,
+            "redemptions": redemptions,
+            "offer_truth": truth,
+        }
+
+
+def write_dataset(tables: dict[str, pd.DataFrame], out_dir: Path, batch_name: str) -> list[Path]:
+    """Write each table as ``<out>/raw/<table>/<batch>.parquet`` (truth under ``<out>/truth``).
+
+    One file per table and batch, so a later day lands as a new file beside the old ones.
+    """
+    written = []
+    for name, frame in tables.items():
+        folder = out_dir / ("truth" if name in TRUTH_TABLES else "raw") / name
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{batch_name}.parquet"
+        table = pa.Table.from_pandas(frame, schema=arrow_schema(name), preserve_index=False)
+        tmp = path.with_suffix(".parquet.tmp")
+        pq.write_table(table, tmp, compression="zstd")
+        tmp.replace(path)
+        written.append(path)
+    return written
+
+
+def generate(config: GeneratorConfig, out_dir: Path, echo=print) -> dict:
+    """Generate the data set and write it; returns the manifest (also saved as JSON)."""
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    for sub in ("raw", "truth"):  # a new history replaces the old landing zone entirely
+        folder = out_dir / sub
+        if folder.exists():
+            for old in folder.glob("*/*.parquet"):
+                old.unlink()
+    generator = Generator(config, echo=echo)
+    tables = generator.build()
+    batch = f"history_{config.start_date}_{config.end_date}"
+    write_dataset(tables, out_dir, batch)
+    generator.progress.done("parquet written")
+    counts = {name: len(frame) for name, frame in tables.items()}
+    shown = int((~tables["impressions"].is_control).sum())
+    manifest = {
+        "config": {k: str(v) if isinstance(v, dt.date) else v for k, v in asdict(config).items()},
+        "history_start": str(config.start_date),
+        "history_end": str(config.end_date),
+        "default_run_date": str(config.end_date + dt.timedelta(days=1)),
+        "row_counts": counts,
+        "observed_conversion_rate": (len(tables["redemptions"]) / shown) if shown else None,
+        "calibration": generator.calibration,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    (out_dir / "raw").mkdir(parents=True, exist_ok=True)
+    (out_dir / "raw" / "_manifest.json").write_text(json.dumps(manifest, indent=2))
+    echo(f"[generate] done in {manifest['seconds']:.1f} s -> {out_dir / 'raw'}")
+    return manifest
+
+
+def read_manifest(data_dir: Path) -> dict:
+    path = Path(data_dir) / "raw" / "_manifest.json"
+    if not path.exists():
+        raise FileNotFoundError(f"no landing zone at {path.parent}: run `metro-offers generate` first")
+    return json.loads(path.read_text())
+
+
+__all__ = ["GeneratorConfig", "Generator", "generate", "read_manifest", "write_dataset", "RAW_TABLES"]
