@@ -1,0 +1,126 @@
+"""The ``metro-offers`` command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from metro_offers.reference import project_root
+
+
+def _project() -> Path:
+    return project_root()
+
+
+def _default_data_dir() -> Path:
+    return Path(os.environ.get("METRO_DATA_DIR", _project() / "data"))
+
+
+def dbt_vars() -> dict:
+    """The project's dbt vars (dbt_project.yml is the one place parameters live)."""
+    import yaml
+
+    return yaml.safe_load((_project() / "dbt_project.yml").read_text())["vars"]
+
+
+def run_dbt(args: list[str], dbt_variables: dict, echo=click.echo) -> None:
+    """Run dbt in the project folder with the given vars; raise ClickException on failure."""
+    dbt = Path(sys.executable).parent / "dbt"
+    command = [str(dbt), *args, "--project-dir", str(_project()), "--profiles-dir", str(_project())]
+    command += ["--vars", json.dumps(dbt_variables)]
+    echo(f"[build] {' '.join(command[:2])} --vars '{json.dumps(dbt_variables)}'")
+    completed = subprocess.run(command, cwd=_project())
+    if completed.returncode != 0:
+        raise click.ClickException(f"dbt {args[0]} failed (exit {completed.returncode}); see the log above")
+
+
+@click.group()
+@click.version_option(package_name="metro-offers")
+def main() -> None:
+    """Personalised offers for a cash-and-carry wholesaler: data, warehouse, recommendations."""
+
+
+@main.command()
+@click.option("--customers", default=50_000, show_default=True, type=click.IntRange(1))
+@click.option("--products", default=10_000, show_default=True, type=click.IntRange(20))
+@click.option("--offers", default=200, show_default=True, type=click.IntRange(1))
+@click.option("--days", default=365, show_default=True, type=click.IntRange(28), help="Days of history.")
+@click.option(
+    "--end-date", default="2026-10-31", show_default=True, type=click.DateTime(["%Y-%m-%d"]), help="Last day of history."
+)
+@click.option("--seed", default=42, show_default=True, type=int)
+@click.option("--visit-rate-scale", default=1.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Multiplies every segment's visits per month.")
+@click.option("--basket-size-scale", default=1.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Multiplies every segment's lines per basket.")
+@click.option("--conversion-rate", default=0.04, show_default=True, type=click.FloatRange(0, 1),
+              help="Mean P(redeem | shown) the generator calibrates to.")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Where raw/ and truth/ are written [default: <project>/data or $METRO_DATA_DIR].")
+def generate(customers, products, offers, days, end_date, seed, visit_rate_scale, basket_size_scale,
+             conversion_rate, data_dir) -> None:
+    """Generate the synthetic Metro data set into the landing zone."""
+    from metro_offers.generator import GeneratorConfig
+    from metro_offers.generator import generate as run_generator
+
+    config = GeneratorConfig(
+        customers=customers, products=products, offers=offers, days=days, end_date=end_date.date(), seed=seed,
+        visit_rate_scale=visit_rate_scale, basket_size_scale=basket_size_scale, conversion_rate=conversion_rate,
+    )
+    try:
+        config.validate()
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from error
+    run_generator(config, data_dir or _default_data_dir(), echo=click.echo)
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None)
+def validate(data_dir) -> None:
+    """Validate the landing zone against the raw contract (Great Expectations)."""
+    _validate((data_dir or _default_data_dir()) / "raw")
+
+
+def _validate(raw_dir: Path) -> None:
+    from metro_offers.landing_validation import LandingValidationError, ensure_valid
+
+    try:
+        ensure_valid(raw_dir, dbt_vars()["landing_max_bad_row_share"], echo=click.echo)
+    except LandingValidationError as error:
+        raise click.ClickException(f"landing zone rejected, nothing was built:\n{error}") from error
+
+
+@main.command()
+@click.option("--run-date", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="As-of date [default: the day after the landed history ends].")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None)
+@click.option("--skip-validation", is_flag=True, help="Do not run the landing-zone suite first.")
+@click.option("--select", "selector", default=None, help="dbt node selection, passed to dbt build --select.")
+def build(run_date, data_dir, skip_validation, selector) -> None:
+    """Validate the landing zone, then dbt build the warehouse as of RUN_DATE."""
+    from metro_offers.generator import read_manifest
+
+    data_dir = (data_dir or _default_data_dir()).resolve()
+    raw_dir = data_dir / "raw"
+    try:
+        manifest = read_manifest(data_dir)
+    except FileNotFoundError as error:
+        raise click.ClickException(str(error)) from error
+    as_of = run_date.date() if run_date else dt.date.fromisoformat(manifest["default_run_date"])
+    started = time.perf_counter()
+    if not skip_validation:
+        _validate(raw_dir)
+    args = ["build"] + (["--select", selector] if selector else [])
+    run_dbt(args, {"run_date": str(as_of), "raw_root": str(raw_dir)})
+    click.echo(f"[build] warehouse built as of {as_of} in {time.perf_counter() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
