@@ -15,26 +15,23 @@ typed as (
         cast(signup_date as date) as signup_date,
         cast(home_store_id as integer) as home_store_id,
         filename as source_file,
-        to_json(landed) as source_row
+        file_row_number
     from landed
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by customer_id order by source_file desc, source_row
-        ) as key_rank
-    from typed
+duplicates as (
+    {{ duplicate_key_ranks('typed', ['customer_id']) }}
 )
 
 select
-    ranked.* exclude (key_rank),
+    typed.*,
     case
-        when ranked.customer_id is null then 'null_key'
-        when ranked.key_rank > 1 then 'duplicate_key'
+        when typed.customer_id is null then 'null_key'
+        when duplicates.key_rank > 1 then 'duplicate_key'
         when segments.segment is null then 'unknown_segment'
-        when ranked.signup_date is null then 'null_signup_date'
+        when typed.signup_date is null then 'null_signup_date'
     end as rejection_reason
-from ranked
-left join segments on ranked.segment = segments.segment
+from typed
+left join duplicates
+    on typed.source_file = duplicates.source_file and typed.file_row_number = duplicates.file_row_number
+left join segments on typed.segment = segments.segment

@@ -25,34 +25,31 @@ typed as (
         cast(selection_propensity as double) as selection_propensity,
         cast(is_control as boolean) as is_control,
         filename as source_file,
-        to_json(landed) as source_row
+        file_row_number
     from landed
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by impression_id order by source_file desc, source_row
-        ) as key_rank
-    from typed
+duplicates as (
+    {{ duplicate_key_ranks('typed', ['impression_id']) }}
 )
 
 select
-    ranked.* exclude (key_rank),
+    typed.*,
     case
-        when ranked.impression_id is null then 'null_key'
-        when ranked.key_rank > 1 then 'duplicate_key'
+        when typed.impression_id is null then 'null_key'
+        when duplicates.key_rank > 1 then 'duplicate_key'
         when customers.customer_id is null then 'unknown_customer'
         when offers.offer_id is null then 'unknown_offer'
-        when ranked.impression_date is null then 'null_impression_date'
-        when ranked.impression_date < customers.signup_date then 'impression_before_signup'
-        when ranked.policy not in ('targeted', 'explore', 'control', 'unknown') then 'unknown_policy'
-        when ranked.is_control is null or (ranked.policy = 'control') != ranked.is_control
+        when typed.impression_date is null then 'null_impression_date'
+        when typed.impression_date < customers.signup_date then 'impression_before_signup'
+        when typed.policy not in ('targeted', 'explore', 'control', 'unknown') then 'unknown_policy'
+        when typed.is_control is null or (typed.policy = 'control') != typed.is_control
             then 'control_flag_mismatch'
-        when ranked.selection_propensity <= 0 or ranked.selection_propensity > 1
+        when typed.selection_propensity <= 0 or typed.selection_propensity > 1
             then 'propensity_out_of_range'
     end as rejection_reason
-from ranked
-left join customers on ranked.customer_id = customers.customer_id
-left join offers on ranked.offer_id = offers.offer_id
+from typed
+left join duplicates
+    on typed.source_file = duplicates.source_file and typed.file_row_number = duplicates.file_row_number
+left join customers on typed.customer_id = customers.customer_id
+left join offers on typed.offer_id = offers.offer_id

@@ -24,34 +24,31 @@ typed as (
         cast(start_date as date) as start_date,
         cast(end_date as date) as end_date,
         filename as source_file,
-        to_json(landed) as source_row
+        file_row_number
     from landed
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by offer_id order by source_file desc, source_row
-        ) as key_rank
-    from typed
+duplicates as (
+    {{ duplicate_key_ranks('typed', ['offer_id']) }}
 )
 
 select
-    ranked.* exclude (key_rank),
+    typed.*,
     case
-        when ranked.offer_id is null then 'null_key'
-        when ranked.key_rank > 1 then 'duplicate_key'
-        when ranked.offer_level not in ('product', 'category') then 'unknown_offer_level'
-        when ranked.offer_level = 'product' and products.product_id is null then 'unknown_product'
-        when ranked.offer_level = 'product' and products.category_id != ranked.category_id
+        when typed.offer_id is null then 'null_key'
+        when duplicates.key_rank > 1 then 'duplicate_key'
+        when typed.offer_level not in ('product', 'category') then 'unknown_offer_level'
+        when typed.offer_level = 'product' and products.product_id is null then 'unknown_product'
+        when typed.offer_level = 'product' and products.category_id != typed.category_id
             then 'category_mismatch'
         when categories.category_id is null then 'unknown_category'
-        when ranked.discount_pct is null or ranked.discount_pct <= 0 or ranked.discount_pct >= 1
+        when typed.discount_pct is null or typed.discount_pct <= 0 or typed.discount_pct >= 1
             then 'discount_out_of_range'
-        when ranked.start_date is null or ranked.end_date is null or ranked.end_date < ranked.start_date
+        when typed.start_date is null or typed.end_date is null or typed.end_date < typed.start_date
             then 'invalid_validity_window'
     end as rejection_reason
-from ranked
-left join products on ranked.product_id = products.product_id
-left join categories on ranked.category_id = categories.category_id
+from typed
+left join duplicates
+    on typed.source_file = duplicates.source_file and typed.file_row_number = duplicates.file_row_number
+left join products on typed.product_id = products.product_id
+left join categories on typed.category_id = categories.category_id

@@ -31,32 +31,29 @@ typed as (
         cast(discount_amount as double) as discount_amount,
         cast(offer_id as bigint) as offer_id,
         filename as source_file,
-        to_json(landed) as source_row
+        file_row_number
     from landed
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by order_id, line_number order by source_file desc, source_row
-        ) as key_rank
-    from typed
+duplicates as (
+    {{ duplicate_key_ranks('typed', ['order_id', 'line_number']) }}
 )
 
 select
-    ranked.* exclude (key_rank),
+    typed.*,
     case
-        when ranked.order_id is null or ranked.line_number is null then 'null_key'
-        when ranked.key_rank > 1 then 'duplicate_key'
+        when typed.order_id is null or typed.line_number is null then 'null_key'
+        when duplicates.key_rank > 1 then 'duplicate_key'
         when orders.order_id is null then 'unknown_order'
         when products.product_id is null then 'unknown_product'
-        when ranked.offer_id is not null and offers.offer_id is null then 'unknown_offer'
-        when ranked.quantity is null or ranked.quantity <= 0 then 'non_positive_quantity'
-        when ranked.unit_price is null or ranked.unit_price < 0 then 'negative_price'
-        when ranked.discount_amount is null or ranked.discount_amount < 0 then 'negative_discount'
+        when typed.offer_id is not null and offers.offer_id is null then 'unknown_offer'
+        when typed.quantity is null or typed.quantity <= 0 then 'non_positive_quantity'
+        when typed.unit_price is null or typed.unit_price < 0 then 'negative_price'
+        when typed.discount_amount is null or typed.discount_amount < 0 then 'negative_discount'
     end as rejection_reason
-from ranked
-left join orders on ranked.order_id = orders.order_id
-left join products on ranked.product_id = products.product_id
-left join offers on ranked.offer_id = offers.offer_id
+from typed
+left join duplicates
+    on typed.source_file = duplicates.source_file and typed.file_row_number = duplicates.file_row_number
+left join orders on typed.order_id = orders.order_id
+left join products on typed.product_id = products.product_id
+left join offers on typed.offer_id = offers.offer_id

@@ -16,27 +16,24 @@ typed as (
         cast(order_date as date) as order_date,
         cast(store_id as integer) as store_id,
         filename as source_file,
-        to_json(landed) as source_row
+        file_row_number
     from landed
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by order_id order by source_file desc, source_row
-        ) as key_rank
-    from typed
+duplicates as (
+    {{ duplicate_key_ranks('typed', ['order_id']) }}
 )
 
 select
-    ranked.* exclude (key_rank),
+    typed.*,
     case
-        when ranked.order_id is null then 'null_key'
-        when ranked.key_rank > 1 then 'duplicate_key'
+        when typed.order_id is null then 'null_key'
+        when duplicates.key_rank > 1 then 'duplicate_key'
         when customers.customer_id is null then 'unknown_customer'
-        when ranked.order_date is null then 'null_order_date'
-        when ranked.order_date < customers.signup_date then 'order_before_signup'
+        when typed.order_date is null then 'null_order_date'
+        when typed.order_date < customers.signup_date then 'order_before_signup'
     end as rejection_reason
-from ranked
-left join customers on ranked.customer_id = customers.customer_id
+from typed
+left join duplicates
+    on typed.source_file = duplicates.source_file and typed.file_row_number = duplicates.file_row_number
+left join customers on typed.customer_id = customers.customer_id

@@ -17,27 +17,24 @@ typed as (
         cast(base_price as double) as base_price,
         cast(unit_cost as double) as unit_cost,
         filename as source_file,
-        to_json(landed) as source_row
+        file_row_number
     from landed
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by product_id order by source_file desc, source_row
-        ) as key_rank
-    from typed
+duplicates as (
+    {{ duplicate_key_ranks('typed', ['product_id']) }}
 )
 
 select
-    ranked.* exclude (key_rank),
+    typed.*,
     case
-        when ranked.product_id is null then 'null_key'
-        when ranked.key_rank > 1 then 'duplicate_key'
+        when typed.product_id is null then 'null_key'
+        when duplicates.key_rank > 1 then 'duplicate_key'
         when categories.category_id is null then 'unknown_category'
-        when ranked.base_price is null or ranked.base_price <= 0 then 'non_positive_price'
-        when ranked.unit_cost is null or ranked.unit_cost < 0 then 'negative_cost'
+        when typed.base_price is null or typed.base_price <= 0 then 'non_positive_price'
+        when typed.unit_cost is null or typed.unit_cost < 0 then 'negative_cost'
     end as rejection_reason
-from ranked
-left join categories on ranked.category_id = categories.category_id
+from typed
+left join duplicates
+    on typed.source_file = duplicates.source_file and typed.file_row_number = duplicates.file_row_number
+left join categories on typed.category_id = categories.category_id

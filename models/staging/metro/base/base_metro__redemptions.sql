@@ -42,42 +42,39 @@ typed as (
         cast(redemption_date as date) as redemption_date,
         cast(discount_amount as double) as discount_amount,
         filename as source_file,
-        to_json(landed) as source_row
+        file_row_number
     from landed
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by redemption_id order by source_file desc, source_row
-        ) as key_rank
-    from typed
+duplicates as (
+    {{ duplicate_key_ranks('typed', ['redemption_id']) }}
 )
 
 select
-    ranked.* exclude (key_rank),
+    typed.*,
     case
-        when ranked.redemption_id is null then 'null_key'
-        when ranked.key_rank > 1 then 'duplicate_key'
+        when typed.redemption_id is null then 'null_key'
+        when duplicates.key_rank > 1 then 'duplicate_key'
         when offers.offer_id is null then 'unknown_offer'
         when
             impressions.impression_id is null
-            or impressions.customer_id != ranked.customer_id
-            or impressions.offer_id != ranked.offer_id
+            or impressions.customer_id != typed.customer_id
+            or impressions.offer_id != typed.offer_id
             then 'no_matching_impression'
         when impressions.is_control then 'redeemed_by_control_group'
-        when ranked.redemption_date not between offers.start_date and offers.end_date
+        when typed.redemption_date not between offers.start_date and offers.end_date
             then 'outside_offer_window'
-        when backing_lines.order_id is null or backing_lines.order_date != ranked.redemption_date
+        when backing_lines.order_id is null or backing_lines.order_date != typed.redemption_date
             then 'no_backing_order_line'
-        when ranked.discount_amount is null or ranked.discount_amount < 0 then 'negative_discount'
+        when typed.discount_amount is null or typed.discount_amount < 0 then 'negative_discount'
     end as rejection_reason
-from ranked
-left join impressions on ranked.impression_id = impressions.impression_id
-left join offers on ranked.offer_id = offers.offer_id
+from typed
+left join duplicates
+    on typed.source_file = duplicates.source_file and typed.file_row_number = duplicates.file_row_number
+left join impressions on typed.impression_id = impressions.impression_id
+left join offers on typed.offer_id = offers.offer_id
 left join backing_lines
     on
-        ranked.order_id = backing_lines.order_id
-        and ranked.product_id = backing_lines.product_id
-        and ranked.offer_id = backing_lines.offer_id
+        typed.order_id = backing_lines.order_id
+        and typed.product_id = backing_lines.product_id
+        and typed.offer_id = backing_lines.offer_id
