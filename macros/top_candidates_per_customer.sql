@@ -1,4 +1,4 @@
-{% macro top_candidates_per_customer(scored_relation, strategy_name, order_by='strategy_score desc, offer_id') -%}
+{% macro top_candidates_per_customer(scored_relation, strategy_name, order_by='strategy_score desc, offer_id asc') -%}
     {#- The shared tail of every candidate strategy: drop offers the customer already
         redeemed, rank each customer's offers (1 = best) and keep the strategy's quota
         (var candidate_quotas[strategy_name]). scored_relation has customer_id, offer_id and

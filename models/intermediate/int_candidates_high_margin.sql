@@ -7,7 +7,7 @@ with top_offers as (
         unit_margin_after_discount as strategy_score
     from {{ ref('int_offers_live') }}
     qualify
-        row_number() over (order by unit_margin_after_discount desc, offer_id)
+        row_number() over (order by unit_margin_after_discount desc, offer_id asc)
         <= 2 * {{ var('candidate_quotas')['high_margin'] }}
 ),
 

@@ -5,12 +5,12 @@
 with recent_lines as (
     select
         customers.segment,
-        lines.customer_id,
-        lines.product_id,
-        lines.category_id
-    from {{ ref('int_order_lines_as_of_run_date') }} as lines
-    inner join {{ ref('int_customers_active') }} as customers on lines.customer_id = customers.customer_id
-    where lines.order_date >= {{ dbt.dateadd('day', -1 * var('segment_popularity_window_days'), run_date()) }}
+        order_lines.customer_id,
+        order_lines.product_id,
+        order_lines.category_id
+    from {{ ref('int_order_lines_as_of_run_date') }} as order_lines
+    inner join {{ ref('int_customers_active') }} as customers on order_lines.customer_id = customers.customer_id
+    where order_lines.order_date >= {{ dbt.dateadd('day', -1 * var('segment_popularity_window_days'), run_date()) }}
 ),
 
 product_buyers as (
@@ -65,7 +65,7 @@ segment_top as (
     from offer_buyers
     inner join segment_sizes on offer_buyers.segment = segment_sizes.segment
     qualify
-        row_number() over (partition by offer_buyers.segment order by strategy_score desc, offer_buyers.offer_id)
+        row_number() over (partition by offer_buyers.segment order by strategy_score desc, offer_buyers.offer_id asc)
         <= 2 * {{ var('candidate_quotas')['segment_popularity'] }}
 ),
 

@@ -24,7 +24,7 @@ per_customer as (
 select
     customers.customer_id,
     per_customer.last_order_date,
-    {{ dbt.datediff('per_customer.last_order_date', run_date(), 'day') }} as recency_days,
+    {{ days_between('per_customer.last_order_date', run_date()) }} as recency_days,
     coalesce(per_customer.frequency, 0) as frequency,
     coalesce(per_customer.monetary, 0) as monetary,
     case

@@ -39,7 +39,10 @@ global_rate as (
 category_rate as (
     select
         per_offer.category_id,
-        (sum(per_offer.redemptions) + {{ var('redemption_rate_prior_strength') }} * any_value(global_rate.redemption_rate))
+        (
+            sum(per_offer.redemptions)
+            + {{ var('redemption_rate_prior_strength') }} * any_value(global_rate.redemption_rate)
+        )
         / (sum(per_offer.impressions_shown) + {{ var('redemption_rate_prior_strength') }}) as redemption_rate
     from per_offer
     cross join global_rate

@@ -8,7 +8,7 @@ select
     offers.discount_pct,
     offers.start_date,
     offers.end_date,
-    {{ dbt.datediff(run_date(), 'offers.end_date', 'day') }} as days_until_expiry,
+    {{ days_between(run_date(), 'offers.end_date') }} as days_until_expiry,
     economics.base_price,
     economics.unit_margin_after_discount,
     economics.margin_impact,

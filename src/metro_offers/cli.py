@@ -53,26 +53,57 @@ def main() -> None:
 @click.option("--offers", default=200, show_default=True, type=click.IntRange(1))
 @click.option("--days", default=365, show_default=True, type=click.IntRange(28), help="Days of history.")
 @click.option(
-    "--end-date", default="2026-10-31", show_default=True, type=click.DateTime(["%Y-%m-%d"]), help="Last day of history."
+    "--end-date",
+    default="2026-10-31",
+    show_default=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Last day of history.",
 )
 @click.option("--seed", default=42, show_default=True, type=int)
-@click.option("--visit-rate-scale", default=1.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
-              help="Multiplies every segment's visits per month.")
-@click.option("--basket-size-scale", default=1.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
-              help="Multiplies every segment's lines per basket.")
-@click.option("--conversion-rate", default=0.04, show_default=True, type=click.FloatRange(0, 1),
-              help="Mean P(redeem | shown) the generator calibrates to.")
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-              help="Where raw/ and truth/ are written [default: <project>/data or $METRO_DATA_DIR].")
-def generate(customers, products, offers, days, end_date, seed, visit_rate_scale, basket_size_scale,
-             conversion_rate, data_dir) -> None:
+@click.option(
+    "--visit-rate-scale",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Multiplies every segment's visits per month.",
+)
+@click.option(
+    "--basket-size-scale",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Multiplies every segment's lines per basket.",
+)
+@click.option(
+    "--conversion-rate",
+    default=0.04,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Mean P(redeem | shown) the generator calibrates to.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where raw/ and truth/ are written [default: <project>/data or $METRO_DATA_DIR].",
+)
+def generate(
+    customers, products, offers, days, end_date, seed, visit_rate_scale, basket_size_scale, conversion_rate, data_dir
+) -> None:
     """Generate the synthetic Metro data set into the landing zone."""
     from metro_offers.generator import GeneratorConfig
     from metro_offers.generator import generate as run_generator
 
     config = GeneratorConfig(
-        customers=customers, products=products, offers=offers, days=days, end_date=end_date.date(), seed=seed,
-        visit_rate_scale=visit_rate_scale, basket_size_scale=basket_size_scale, conversion_rate=conversion_rate,
+        customers=customers,
+        products=products,
+        offers=offers,
+        days=days,
+        end_date=end_date.date(),
+        seed=seed,
+        visit_rate_scale=visit_rate_scale,
+        basket_size_scale=basket_size_scale,
+        conversion_rate=conversion_rate,
     )
     try:
         config.validate()
@@ -98,8 +129,12 @@ def _validate(raw_dir: Path) -> None:
 
 
 @main.command()
-@click.option("--run-date", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="As-of date [default: the day after the landed history ends].")
+@click.option(
+    "--run-date",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="As-of date [default: the day after the landed history ends].",
+)
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None)
 @click.option("--skip-validation", is_flag=True, help="Do not run the landing-zone suite first.")
 @click.option("--select", "selector", default=None, help="dbt node selection, passed to dbt build --select.")

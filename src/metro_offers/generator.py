@@ -237,7 +237,10 @@ class Generator:
         brand = np.where(
             private_label,
             np.where(cats.price_median.to_numpy()[category_idx] > 5, "Metro Chef", "aro"),
-            np.char.add(np.char.add("Brand ", np.char.zfill((category_idx + 1).astype(str), 2)), np.char.add("-", np.char.zfill(brand_no.astype(str), 2))),
+            np.char.add(
+                np.char.add("Brand ", np.char.zfill((category_idx + 1).astype(str), 2)),
+                np.char.add("-", np.char.zfill(brand_no.astype(str), 2)),
+            ),
         )
         product_id = np.arange(1, n + 1, dtype=np.int64)
         names = cats.category_name.to_numpy()[category_idx]
@@ -252,7 +255,10 @@ class Generator:
         frame = pd.DataFrame(
             {
                 "product_id": product_id,
-                "product_name": np.char.add(np.char.add(brand.astype(str), " "), np.char.add(names.astype(str), np.char.add(" #", product_id.astype(str)))),
+                "product_name": np.char.add(
+                    np.char.add(brand.astype(str), " "),
+                    np.char.add(names.astype(str), np.char.add(" #", product_id.astype(str))),
+                ),
                 "category_id": (cats.category_id.to_numpy()[category_idx]).astype(np.int32),
                 "brand": brand.astype(str),
                 "is_private_label": private_label,
@@ -287,7 +293,9 @@ class Generator:
         cfg, rng, seg = self.cfg, self.rng, self.ref.segments
         n_cust = cfg.customers
         cycle, holiday = self.ref.day_multipliers(self.dates)
-        rate = seg.visits_per_month.to_numpy()[self.segment_idx] * self.rate_mult * cfg.visit_rate_scale / DAYS_PER_MONTH
+        rate = (
+            seg.visits_per_month.to_numpy()[self.segment_idx] * self.rate_mult * cfg.visit_rate_scale / DAYS_PER_MONTH
+        )
 
         order_day, order_cust = [], []
         for d in range(cfg.days):  # one vectorised draw per day
@@ -299,7 +307,9 @@ class Generator:
         order_cust = np.concatenate(order_cust)
         order_day = np.concatenate(order_day)
         n_orders = len(order_cust)
-        store = np.where(rng.random(n_orders) < 0.9, self.customers_home_store[order_cust], rng.integers(1, N_STORES + 1, n_orders))
+        store = np.where(
+            rng.random(n_orders) < 0.9, self.customers_home_store[order_cust], rng.integers(1, N_STORES + 1, n_orders)
+        )
         self.progress.done("orders (visits)", n_orders)
 
         # basket lines
@@ -374,7 +384,7 @@ class Generator:
         frame = pd.DataFrame(
             {
                 "offer_id": np.arange(1, n + 1, dtype=np.int64),
-                "offer_name": [f"{int(round(d * 100))}% off {nm}" for d, nm in zip(discount, names)],
+                "offer_name": [f"{int(round(d * 100))}% off {nm}" for d, nm in zip(discount, names, strict=True)],
                 "offer_level": np.where(product_level, "product", "category"),
                 "product_id": pd.array(np.where(product_level, offer_product + 1, 0), dtype="Int64"),
                 "category_id": cats.category_id.to_numpy()[offer_cat_idx].astype(np.int32),
@@ -412,7 +422,7 @@ class Generator:
             cust_all.append(selected)
             offer_all.append(np.full(len(selected), o))
             day_all.append(days)
-            prop_all.append((1 - (1 - p_target[selected]) * (1 - p_explore[selected])))
+            prop_all.append(1 - (1 - p_target[selected]) * (1 - p_explore[selected]))
             policy_all.append(np.where(targeted[selected], "targeted", "explore"))
             ctrl_all.append(rng.random(len(selected)) < cfg.control_share)
         self.imp = {
@@ -549,7 +559,14 @@ class Generator:
             "day": imp["day"][ev] + delay[ev],
             "product_idx": product,
             "redeemed": shown[ev],
-            "quantity": (1 + rng.poisson(np.maximum(self.ref.segments.quantity_mean.to_numpy()[self.segment_idx[imp["customer_idx"][ev]]] - 1, 0))).astype(np.int32),
+            "quantity": (
+                1
+                + rng.poisson(
+                    np.maximum(
+                        self.ref.segments.quantity_mean.to_numpy()[self.segment_idx[imp["customer_idx"][ev]]] - 1, 0
+                    )
+                )
+            ).astype(np.int32),
         }
         self.progress.done("true probabilities", len(pair_cust))
         return truth
@@ -619,7 +636,7 @@ class Generator:
             }
         )
         order_items.loc[: len(items["order_idx"]) - 1, "offer_id"] = pd.NA
-        order_items.loc[order_items.index[len(items["order_idx"]):][~ev["redeemed"]], "offer_id"] = pd.NA
+        order_items.loc[order_items.index[len(items["order_idx"]) :][~ev["redeemed"]], "offer_id"] = pd.NA
         order_items = order_items.sort_values(["order_id", "line_number"], ignore_index=True)
 
         # orders are numbered by (date, customer) so ids grow with time

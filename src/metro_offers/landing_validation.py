@@ -146,7 +146,9 @@ def _contract_findings(con, table: str, glob: str) -> list[Finding]:
         if column not in landed:
             findings.append(Finding(table, column, "column_present", f"missing; landed columns: {sorted(landed)}"))
         elif landed[column] != expected:
-            findings.append(Finding(table, column, "column_type", f"landed as {landed[column]}, contract says {expected}"))
+            findings.append(
+                Finding(table, column, "column_type", f"landed as {landed[column]}, contract says {expected}")
+            )
     return findings
 
 
@@ -177,8 +179,10 @@ def validate_landing_zone(raw_dir: Path, max_bad_share: float = 0.01, echo=print
         columns = ", ".join(RAW_SCHEMAS[table])
         frame = con.sql(f"select {columns} from read_parquet('{glob}', union_by_name = true)").df()
         report.row_counts[table] = len(frame)
-        batch = source.add_dataframe_asset(table).add_batch_definition_whole_dataframe("all").get_batch(
-            batch_parameters={"dataframe": frame}
+        batch = (
+            source.add_dataframe_asset(table)
+            .add_batch_definition_whole_dataframe("all")
+            .get_batch(batch_parameters={"dataframe": frame})
         )
         suite = gx.ExpectationSuite(name=f"landing_{table}", expectations=_expectations(table, max_bad_share))
         result = batch.validate(

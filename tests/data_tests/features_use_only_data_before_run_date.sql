@@ -1,4 +1,13 @@
 -- Point in time: no feature may see run_date or later. Each check returns offending rows.
+with redemptions_before_run_date as (
+    select
+        offer_id,
+        count(*) as redemptions
+    from {{ ref('stg_metro__redemptions') }}
+    where redemption_date < {{ run_date() }}
+    group by offer_id
+)
+
 select
     'customer_features.last_order_date' as feature,
     customer_id as entity_id
@@ -28,12 +37,5 @@ select
     'offer_features.redemptions' as feature,
     features.offer_id as entity_id
 from {{ ref('offer_features') }} as features
-left join (
-    select
-        offer_id,
-        count(*) as redemptions
-    from {{ ref('stg_metro__redemptions') }}
-    where redemption_date < {{ run_date() }}
-    group by offer_id
-) as before_run_date on features.offer_id = before_run_date.offer_id
+left join redemptions_before_run_date as before_run_date on features.offer_id = before_run_date.offer_id
 where features.redemptions != coalesce(before_run_date.redemptions, 0)

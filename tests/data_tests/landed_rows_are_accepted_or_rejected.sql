@@ -7,7 +7,10 @@ with counts as (
             '{{ table_name }}' as source_table,
             (select count(*) from {{ source('metro_raw', table_name) }}) as landed,
             (select count(*) from {{ ref('stg_metro__' ~ table_name) }}) as accepted,
-            (select count(*) from {{ ref('rejected_rows') }} where source_table = '{{ table_name }}') as rejected
+            (
+                select count(*) from {{ ref('rejected_rows') }}
+                where source_table = '{{ table_name }}'
+            ) as rejected
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 )

@@ -28,7 +28,7 @@ select
     end as bought_before,
     coalesce(category_spend.category_spend_share, 0) as category_affinity_score,
     customers.price_sensitivity * offers.discount_pct as price_sensitivity_match,
-    {{ dbt.datediff('category_spend.last_category_purchase_date', 'pool.as_of_date', 'day') }}
+    {{ days_between('category_spend.last_category_purchase_date', 'pool.as_of_date') }}
         as days_since_last_category_purchase
 from {{ ref('candidate_pool') }} as pool
 inner join {{ ref('customer_features') }} as customers on pool.customer_id = customers.customer_id

@@ -4,7 +4,7 @@ select
     customers.customer_id,
     {{ run_date() }} as as_of_date,
     customers.segment,
-    {{ dbt.datediff('customers.signup_date', run_date(), 'day') }} as tenure_days,
+    {{ days_between('customers.signup_date', run_date()) }} as tenure_days,
     rfm.last_order_date,
     rfm.recency_days,
     rfm.frequency,

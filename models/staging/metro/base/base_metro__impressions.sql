@@ -4,7 +4,9 @@ with landed as (
 ),
 
 customers as (
-    select customer_id, signup_date
+    select
+        customer_id,
+        signup_date
     from {{ ref('base_metro__customers') }}
     where rejection_reason is null
 ),

@@ -4,7 +4,9 @@ with landed as (
 ),
 
 products as (
-    select product_id, category_id
+    select
+        product_id,
+        category_id
     from {{ ref('base_metro__products') }}
     where rejection_reason is null
 ),

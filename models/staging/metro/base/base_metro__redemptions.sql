@@ -6,13 +6,20 @@ with landed as (
 ),
 
 impressions as (
-    select impression_id, customer_id, offer_id, is_control
+    select
+        impression_id,
+        customer_id,
+        offer_id,
+        is_control
     from {{ ref('base_metro__impressions') }}
     where rejection_reason is null
 ),
 
 offers as (
-    select offer_id, start_date, end_date
+    select
+        offer_id,
+        start_date,
+        end_date
     from {{ ref('base_metro__offers') }}
     where rejection_reason is null
 ),
