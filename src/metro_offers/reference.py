@@ -43,7 +43,7 @@ class Reference:
         """
         weekday = self.cycles[self.cycles.cycle_type == "weekday"].set_index("cycle_key")["multiplier"]
         payday = self.cycles[self.cycles.cycle_type == "payday"].set_index("cycle_key")["multiplier"]
-        iso_weekday = np.asarray(dates.dayofweek) + 1
+        iso_weekday = np.asarray(dates.day_of_week) + 1
         cycle = weekday.reindex(iso_weekday).fillna(1.0).to_numpy() * (
             payday.reindex(np.asarray(dates.day)).fillna(1.0).to_numpy()
         )

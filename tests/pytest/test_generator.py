@@ -1,0 +1,208 @@
+"""Invariants of the synthetic data set (the ones the legacy generator broke first)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from metro_offers.generator import TRUTH_WINDOW_DAYS, Generator, GeneratorConfig, generate
+from metro_offers.raw_contract import PRIMARY_KEYS, RAW_TABLES, arrow_schema
+from metro_offers.reference import load_reference
+
+from conftest import read_tables
+
+
+def test_raw_contract_schemas_and_primary_keys(year_dataset, tmp_path):
+    config, _, tables = year_dataset
+    out = tmp_path / "contract"
+    generate(GeneratorConfig(customers=300, products=200, offers=20, days=60), out, echo=lambda _: None)
+    for name in RAW_TABLES:
+        files = list((out / "raw" / name).glob("*.parquet"))
+        assert len(files) == 1, name
+        assert pq.read_schema(files[0]).remove_metadata() == arrow_schema(name), name
+    for name, key in PRIMARY_KEYS.items():
+        assert not tables[name].duplicated(list(key)).any(), f"duplicate {key} in {name}"
+        assert tables[name][list(key)].notna().all().all(), f"null key in {name}"
+
+
+def test_foreign_keys_hold(year_dataset):
+    _, _, t = year_dataset
+    assert t["orders"].customer_id.isin(t["customers"].customer_id).all()
+    assert t["order_items"].order_id.isin(t["orders"].order_id).all()
+    assert t["order_items"].product_id.isin(t["products"].product_id).all()
+    assert t["order_items"].offer_id.dropna().isin(t["offers"].offer_id).all()
+    assert t["impressions"].offer_id.isin(t["offers"].offer_id).all()
+    assert t["redemptions"].impression_id.isin(t["impressions"].impression_id).all()
+    product_offers = t["offers"][t["offers"].offer_level == "product"]
+    assert product_offers.product_id.isin(t["products"].product_id).all()
+    assert t["offers"][t["offers"].offer_level == "category"].product_id.isna().all()
+
+
+def test_same_seed_same_data_other_seed_other_data(tmp_path):
+    small = GeneratorConfig(customers=300, products=200, offers=20, days=90, seed=7)
+    first, second, other = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    generate(small, first, echo=lambda _: None)
+    generate(small, second, echo=lambda _: None)
+    generate(GeneratorConfig(customers=300, products=200, offers=20, days=90, seed=8), other, echo=lambda _: None)
+    a, b, c = read_tables(first), read_tables(second), read_tables(other)
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name], obj=name)
+    assert not a["orders"].equals(c["orders"])
+
+
+def test_orders_fall_between_signup_and_end_of_history(year_dataset):
+    config, _, t = year_dataset
+    orders = t["orders"].merge(t["customers"], on="customer_id")
+    assert (orders.order_date >= orders.signup_date).all()
+    assert orders.order_date.max() <= pd.Timestamp(config.end_date)
+    assert orders.order_date.min() >= pd.Timestamp(config.start_date)
+
+
+def test_almost_every_customer_orders_at_its_segment_rate(year_dataset):
+    config, _, t = year_dataset
+    reference = load_reference()
+    segments = reference.segments.set_index("segment")
+    customers = t["customers"].copy()
+    customers["orders"] = customers.customer_id.map(t["orders"].customer_id.value_counts()).fillna(0)
+    # the legacy generator left 90% of customers without a single order
+    assert (customers.orders > 0).mean() >= 0.95
+    # customers with a card for the whole year: orders per month against the segment's rate,
+    # times the year's mean weekday x payday x holiday multiplier
+    cycle, holiday = reference.day_multipliers(pd.date_range(config.start_date, config.end_date))
+    whole_year = customers[customers.signup_date < pd.Timestamp(config.start_date)]
+    rate = whole_year.orders / (config.days / (365.25 / 12))
+    for segment, segment_rate in rate.groupby(whole_year.segment):
+        expected = segments.loc[segment, "visits_per_month"] * (cycle * holiday).mean()
+        # individual rates are gamma-distributed around the segment's: allow 4 standard errors
+        tolerance = 4 * segment_rate.std() / np.sqrt(len(segment_rate)) + 0.02 * expected
+        assert segment_rate.mean() == pytest.approx(expected, abs=tolerance), segment
+        # every customer of the segment follows it: no silent majority of idle customers
+        assert (segment_rate > 0).mean() > 0.98, segment
+    assert rate[whole_year.segment == "horeca"].mean() > rate[whole_year.segment == "budget"].mean()
+
+
+def test_horeca_buys_in_bulk(year_dataset):
+    _, _, t = year_dataset
+    lines = t["order_items"].merge(t["orders"], on="order_id").merge(t["customers"], on="customer_id")
+    quantity = lines.groupby("segment").quantity.mean()
+    basket = lines.groupby(["segment", "order_id"]).size().groupby("segment").mean()
+    assert quantity["horeca"] > 2 * quantity.drop("horeca").max()
+    assert basket["horeca"] > basket.drop("horeca").max()
+
+
+@pytest.mark.parametrize(("holiday", "multiplier"), [("christmas", 2.5), ("easter", 1.8)])
+def test_holiday_uplift_in_daily_orders(year_dataset, holiday, multiplier):
+    """Daily orders divided by the seed's weekday x payday multiplier, inside the holiday
+    window over the 3 weeks either side: what is left is the holiday's own uplift."""
+    config, _, t = year_dataset
+    reference = load_reference()
+    window = reference.holiday_windows(config.start_date, config.end_date)
+    window = window[window.holiday_name == holiday].iloc[0]
+    days = pd.date_range(window.start_date - pd.Timedelta(days=21), window.end_date + pd.Timedelta(days=21))
+    cycle, _ = reference.day_multipliers(days)
+    daily = t["orders"].groupby("order_date").size().reindex(days, fill_value=0) / cycle
+    inside = (days >= window.start_date) & (days <= window.end_date)
+    assert daily[inside].mean() / daily[~inside].mean() == pytest.approx(multiplier, rel=0.08)
+
+
+def test_redemptions_are_backed_by_discounted_order_lines_in_the_window(year_dataset):
+    _, _, t = year_dataset
+    red = t["redemptions"].merge(t["offers"], on="offer_id", suffixes=("", "_offer"))
+    assert len(red) > 100
+    assert red.redemption_date.between(red.start_date, red.end_date).all()
+    lines = t["order_items"].merge(t["orders"], on="order_id")
+    backed = red.merge(lines, on=["order_id", "product_id", "offer_id"], suffixes=("", "_line"))
+    assert len(backed) == len(red)
+    assert (backed.order_date == backed.redemption_date).all()
+    assert (backed.customer_id == backed.customer_id_line).all()
+    prices = backed.merge(t["products"][["product_id", "base_price", "category_id"]], on="product_id")
+    expected = (prices.base_price - (prices.base_price * prices.discount_pct).round(2)).round(2)
+    np.testing.assert_allclose(prices.unit_price, expected, atol=0.005)
+    # category-level offers are redeemed on a product of their category
+    assert (prices.category_id_x == prices.category_id_y).all() if "category_id_x" in prices else True
+    impressions = t["impressions"].set_index("impression_id")
+    shown = impressions.loc[red.impression_id]
+    assert (~shown.is_control).all()
+    assert (shown.impression_date.to_numpy() <= red.redemption_date.to_numpy()).all()
+
+
+def test_offers_span_the_history_and_the_default_run_date(year_dataset):
+    config, manifest, t = year_dataset
+    offers = t["offers"]
+    run_date = pd.Timestamp(manifest["default_run_date"])
+    assert run_date == pd.Timestamp(config.end_date + dt.timedelta(days=1))
+    live = offers[(offers.start_date <= run_date) & (offers.end_date >= run_date)]
+    assert len(live) >= 0.1 * len(offers)
+    months = offers.start_date.dt.to_period("M").nunique()
+    assert months >= 12, "offers must start all through the year"
+    assert (offers.end_date > pd.Timestamp(config.end_date)).any()
+    assert set(offers.offer_level) == {"product", "category"}
+
+
+def test_conversion_rate_matches_its_parameter(year_dataset):
+    config, manifest, t = year_dataset
+    shown = (~t["impressions"].is_control).sum()
+    observed = len(t["redemptions"]) / shown
+    assert observed == pytest.approx(config.conversion_rate, rel=0.12)
+    assert manifest["observed_conversion_rate"] == pytest.approx(observed)
+
+
+def test_impressions_log_policy_propensity_and_a_randomised_control_group(year_dataset):
+    config, _, t = year_dataset
+    imp = t["impressions"]
+    assert set(imp.policy) == {"targeted", "explore", "control"}
+    assert (imp.is_control == (imp.policy == "control")).all()
+    assert imp.is_control.mean() == pytest.approx(config.control_share, abs=0.015)
+    assert imp.selection_propensity.between(0, 1, inclusive="right").all()
+    # exploration is uniform: its propensity does not depend on the customer within an offer
+    explore = imp[imp.policy == "explore"]
+    assert explore.groupby("offer_id").selection_propensity.nunique().max() >= 1
+    targeted = imp[imp.policy == "targeted"]
+    assert targeted.selection_propensity.mean() > explore.selection_propensity.mean()
+    # the control group never redeems
+    assert not t["redemptions"].impression_id.isin(imp[imp.is_control].impression_id).any()
+
+
+def test_truth_covers_every_customer_for_offers_of_the_last_eight_weeks(year_dataset):
+    config, _, t = year_dataset
+    truth, offers = t["offer_truth"], t["offers"]
+    window_start = pd.Timestamp(config.end_date) - pd.Timedelta(days=TRUTH_WINDOW_DAYS - 1)
+    valid = offers[(offers.end_date >= window_start) & (offers.start_date <= pd.Timestamp(config.end_date))]
+    assert set(truth.offer_id) == set(valid.offer_id)
+    assert len(truth) == len(valid) * config.customers
+    assert truth.p_redeem_if_shown.between(0, 1).all() and truth.p_buy_if_not_shown.between(0, 1).all()
+    assert (truth.true_uplift >= 0).all()
+    # uplift varies between customers of the same offer: something for an uplift model to learn
+    assert truth.groupby("offer_id").true_uplift.std().min() > 0
+
+
+def test_redemptions_follow_the_true_probabilities(year_dataset):
+    """Shown customers with a high true probability redeem more often than those with a low one."""
+    _, _, t = year_dataset
+    shown = t["impressions"][~t["impressions"].is_control]
+    shown = shown.merge(t["offer_truth"], on=["customer_id", "offer_id"])
+    shown["redeemed"] = shown.impression_id.isin(t["redemptions"].impression_id)
+    top = shown.p_redeem_if_shown >= shown.p_redeem_if_shown.quantile(0.8)
+    assert shown[top].redeemed.mean() > 2 * shown[~top].redeemed.mean()
+    assert shown.redeemed.mean() == pytest.approx(shown.p_redeem_if_shown.mean(), rel=0.25)
+
+
+def test_segment_shares_at_default_scale():
+    generator = Generator(GeneratorConfig(), echo=lambda _: None)
+    customers = generator.customers()
+    shares = customers.segment.value_counts(normalize=True)
+    expected = load_reference().segments.set_index("segment").customer_share
+    for segment, share in expected.items():
+        assert shares[segment] == pytest.approx(share, abs=0.02)
+    assert len(customers) == 50_000
+
+
+def test_invalid_configuration_is_refused():
+    with pytest.raises(ValueError, match="customers"):
+        GeneratorConfig(customers=0).validate()
+    with pytest.raises(ValueError, match="conversion_rate"):
+        GeneratorConfig(conversion_rate=1.5).validate()
