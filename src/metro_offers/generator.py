@@ -692,6 +692,12 @@ class Generator:
         }
 
 
+def landing_batch_name(last_day: dt.date, kind: str) -> str:
+    """File stem of a landed batch. Names sort in landing order (the last day they cover
+    first), and staging keeps the copy from the latest name when a key lands twice."""
+    return f"landed_{last_day}_{kind}"
+
+
 def write_dataset(tables: dict[str, pd.DataFrame], out_dir: Path, batch_name: str) -> list[Path]:
     """Write each table as ``<out>/raw/<table>/<batch>.parquet`` (truth under ``<out>/truth``).
 
@@ -721,7 +727,7 @@ def generate(config: GeneratorConfig, out_dir: Path, echo=print) -> dict:
                 old.unlink()
     generator = Generator(config, echo=echo)
     tables = generator.build()
-    batch = f"history_{config.start_date}_{config.end_date}"
+    batch = landing_batch_name(config.end_date, "history")
     write_dataset(tables, out_dir, batch)
     generator.progress.done("parquet written")
     counts = {name: len(frame) for name, frame in tables.items()}

@@ -1,0 +1,221 @@
+"""End to end on small generated data: validate, dbt build (every model, data test and unit
+test), rejected rows, idempotence, another run date, a refused landing, the docs site."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from metro_offers.generator import GeneratorConfig, generate
+from metro_offers.reference import project_root
+
+pytestmark = pytest.mark.slow
+
+CONFIG = GeneratorConfig(customers=800, products=600, offers=60, days=150, end_date=dt.date(2026, 10, 31))
+CLI = str(Path(sys.executable).parent / "metro-offers")
+
+
+def run_cli(*args, warehouse: Path, check=True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "METRO_WAREHOUSE": str(warehouse)}
+    completed = subprocess.run([CLI, *args], env=env, capture_output=True, text=True, cwd=project_root())
+    if check and completed.returncode != 0:
+        raise AssertionError(
+            f"metro-offers {' '.join(args)} failed:\n{completed.stdout[-4000:]}\n{completed.stderr[-4000:]}"
+        )
+    return completed
+
+
+def query(warehouse: Path, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.sql(sql).df()
+
+
+def land_bad_rows(raw: Path) -> None:
+    """A second landing batch with one row breaking each of several staging rules."""
+    items = pq.read_table(next((raw / "order_items").glob("*.parquet"))).slice(0, 3).to_pylist()
+    duplicate, unknown_product, negative = items
+    unknown_product = {**unknown_product, "line_number": 900, "product_id": 999_999}
+    negative = {**negative, "line_number": 901, "quantity": -2}
+    pq.write_table(
+        pa.Table.from_pylist(
+            [duplicate, unknown_product, negative], schema=pq.read_schema(next((raw / "order_items").glob("*.parquet")))
+        ),
+        raw / "order_items" / "landed_2026-11-01_corrections.parquet",
+    )
+    orders_schema = pq.read_schema(next((raw / "orders").glob("*.parquet")))
+    pq.write_table(
+        pa.Table.from_pylist(
+            [{"order_id": 9_000_000, "customer_id": 999_999, "order_date": dt.date(2026, 10, 1), "store_id": 1}],
+            schema=orders_schema,
+        ),
+        raw / "orders" / "landed_2026-11-01_corrections.parquet",
+    )
+    redemption = pq.read_table(next((raw / "redemptions").glob("*.parquet"))).slice(0, 1).to_pylist()[0]
+    redemption = {**redemption, "redemption_id": 9_000_000, "order_id": 1}
+    pq.write_table(
+        pa.Table.from_pylist([redemption], schema=pq.read_schema(next((raw / "redemptions").glob("*.parquet")))),
+        raw / "redemptions" / "landed_2026-11-01_corrections.parquet",
+    )
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("warehouse")
+    data, warehouse = root / "data", root / "metro.duckdb"
+    manifest = generate(CONFIG, data, echo=lambda _: None)
+    land_bad_rows(data / "raw")
+    result = run_cli("build", "--data-dir", str(data), warehouse=warehouse)
+    return data, warehouse, manifest, result
+
+
+def test_build_runs_every_model_test_and_unit_test(built):
+    _, _, manifest, result = built
+    out = result.stdout
+    assert "[validate]" in out and "all passed" in out
+    assert "ERROR=0" in out and "SKIP=0" in out
+    assert "unit_test" in out
+    # the one warning: rejected_rows is not empty (the bad rows this test landed)
+    assert "WARN=1" in out
+    assert f"built as of {manifest['default_run_date']}" in out
+
+
+def test_bad_rows_are_quarantined_with_their_rule(built):
+    _, warehouse, _, _ = built
+    rejected = query(warehouse, "select source_table, rejection_reason, source_row from marts.rejected_rows")
+    reasons = set(zip(rejected.source_table, rejected.rejection_reason, strict=True))
+    assert {
+        ("order_items", "duplicate_key"),
+        ("order_items", "unknown_product"),
+        ("order_items", "non_positive_quantity"),
+        ("orders", "unknown_customer"),
+        ("redemptions", "no_backing_order_line"),
+    } <= reasons
+    # the row itself is kept, readable as JSON
+    orders = rejected[rejected.source_table == "orders"]
+    assert json.loads(orders.source_row.iloc[0])["customer_id"] == 999_999
+    # a key landed twice: the later batch's copy is kept, the history's copy is rejected
+    dup = query(warehouse, "select source_file from marts.rejected_rows where rejection_reason = 'duplicate_key'")
+    assert len(dup) == 1 and dup.source_file.str.endswith("_history.parquet").all()
+
+
+def test_every_strategy_contributes_to_the_pool(built):
+    _, warehouse, _, _ = built
+    stats = query(warehouse, "select * from marts.candidate_strategy_stats").set_index("strategy_name")
+    assert set(stats.index) == {"category_affinity", "segment_popularity", "repeat_purchase", "high_margin"}
+    assert (stats.share_of_pool > 0).all()
+    pool = query(warehouse, "select count(*) as n, count(distinct customer_id) as customers from marts.candidate_pool")
+    assert pool.n[0] > 0 and pool.customers[0] > 0.9 * CONFIG.customers
+
+
+def test_features_are_as_of_the_run_date(built):
+    _, warehouse, manifest, _ = built
+    run_date = pd.Timestamp(manifest["default_run_date"])
+    features = query(warehouse, "select * from marts.customer_features")
+    assert (features.as_of_date == run_date).all()
+    assert (features.last_order_date.dropna() < run_date).all()
+    rfm_by_hand = (
+        query(
+            warehouse,
+            f"""
+        select o.customer_id, count(distinct o.order_id) as frequency
+        from staging.stg_metro__orders o
+        where o.order_date < date '{run_date.date()}'
+          and o.order_date >= date '{run_date.date()}' - interval 365 day
+        group by 1
+        """,
+        )
+        .set_index("customer_id")
+        .frequency
+    )
+    merged = features.set_index("customer_id").frequency.reindex(rfm_by_hand.index)
+    # orders whose every line was rejected have no revenue line; all others count
+    assert (merged == rfm_by_hand).mean() > 0.99
+
+
+def test_rebuilding_the_same_date_changes_nothing(built):
+    data, warehouse, _, _ = built
+    sql = "select * from marts.candidate_features order by customer_id, offer_id"
+    before = query(warehouse, sql)
+    run_cli("build", "--data-dir", str(data), "--skip-validation", warehouse=warehouse)
+    pd.testing.assert_frame_equal(before, query(warehouse, sql))
+
+
+def test_build_as_of_an_earlier_date(built, tmp_path):
+    data, warehouse, _, _ = built
+    earlier_warehouse = tmp_path / "earlier.duckdb"
+    run_date = CONFIG.end_date - dt.timedelta(days=30)
+    run_cli(
+        "build", "--data-dir", str(data), "--run-date", str(run_date), "--skip-validation", warehouse=earlier_warehouse
+    )
+    features = query(earlier_warehouse, "select * from marts.customer_features")
+    assert (features.last_order_date.dropna() < pd.Timestamp(run_date)).all()
+    offers = query(earlier_warehouse, "select * from marts.offer_features")
+    offers_landed = pq.read_table(data / "raw" / "offers").to_pandas()
+    live = offers_landed[(offers_landed.start_date <= run_date) & (offers_landed.end_date >= run_date)]
+    assert set(offers.offer_id) == set(live.offer_id)
+
+
+def test_a_broken_landing_is_refused_and_nothing_is_built(built, tmp_path):
+    data, _, _, _ = built
+    broken = tmp_path / "data"
+    shutil.copytree(data, broken)
+    [path] = (broken / "raw" / "customers").glob("*.parquet")
+    pq.write_table(pq.read_table(path).drop_columns(["segment"]), path)
+    warehouse = tmp_path / "never.duckdb"
+    result = run_cli("build", "--data-dir", str(broken), warehouse=warehouse, check=False)
+    assert result.returncode != 0
+    assert "customers.segment: column_present" in result.stderr
+    assert not warehouse.exists()
+
+
+def test_docs_site_describes_every_node_and_column(built, tmp_path):
+    data, warehouse, _, _ = built
+    target = tmp_path / "target"
+    env = {**os.environ, "METRO_WAREHOUSE": str(warehouse), "DBT_TARGET_PATH": str(target)}
+    dbt = str(Path(sys.executable).parent / "dbt")
+    subprocess.run(
+        [
+            dbt,
+            "docs",
+            "generate",
+            "--static",
+            "--profiles-dir",
+            ".",
+            "--vars",
+            json.dumps({"raw_root": str(data / "raw")}),
+        ],
+        cwd=project_root(),
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    assert (target / "static_index.html").stat().st_size > 100_000
+    nodes = json.loads((target / "manifest.json").read_text())
+    undocumented = []
+    for kind in ("nodes", "sources", "macros"):
+        for unique_id, node in nodes[kind].items():
+            if (
+                node.get("package_name") != "metro_offers"
+                or node.get("resource_type") == "test"
+                and not node.get("name", "").startswith(("segment", "candidate", "features", "landed", "redemptions"))
+            ):
+                continue
+            if not node.get("description", "").strip():
+                undocumented.append(unique_id)
+            for column in (node.get("columns") or {}).values():
+                if not column.get("description", "").strip():
+                    undocumented.append(f"{unique_id}.{column['name']}")
+    assert undocumented == []
+    catalog = json.loads((target / "catalog.json").read_text())
+    assert "model.metro_offers.candidate_pool" in catalog["nodes"]
