@@ -205,11 +205,8 @@ def test_docs_site_describes_every_node_and_column(built, tmp_path):
     undocumented = []
     for kind in ("nodes", "sources", "macros"):
         for unique_id, node in nodes[kind].items():
-            if (
-                node.get("package_name") != "metro_offers"
-                or node.get("resource_type") == "test"
-                and not node.get("name", "").startswith(("segment", "candidate", "features", "landed", "redemptions"))
-            ):
+            generic_test = node.get("resource_type") == "test" and not node["original_file_path"].startswith("tests/")
+            if node.get("package_name") != "metro_offers" or generic_test:
                 continue
             if not node.get("description", "").strip():
                 undocumented.append(unique_id)
