@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from metro_offers.generator import GeneratorConfig
 from metro_offers.reference import project_root
 
 
@@ -47,36 +48,46 @@ def main() -> None:
     """Personalised offers for a cash-and-carry wholesaler: data, warehouse, recommendations."""
 
 
+DEFAULTS = GeneratorConfig()
+
+
 @main.command()
-@click.option("--customers", default=50_000, show_default=True, type=click.IntRange(1))
-@click.option("--products", default=10_000, show_default=True, type=click.IntRange(20))
-@click.option("--offers", default=200, show_default=True, type=click.IntRange(1))
-@click.option("--days", default=365, show_default=True, type=click.IntRange(28), help="Days of history.")
+@click.option("--customers", default=DEFAULTS.customers, show_default=True, type=click.IntRange(1))
+@click.option("--products", default=DEFAULTS.products, show_default=True, type=click.IntRange(20))
+@click.option("--offers", default=DEFAULTS.offers, show_default=True, type=click.IntRange(1))
+@click.option("--days", default=DEFAULTS.days, show_default=True, type=click.IntRange(28), help="Days of history.")
 @click.option(
     "--end-date",
-    default="2026-10-31",
+    default=str(DEFAULTS.end_date),
     show_default=True,
     type=click.DateTime(["%Y-%m-%d"]),
     help="Last day of history.",
 )
-@click.option("--seed", default=42, show_default=True, type=int)
+@click.option("--seed", default=DEFAULTS.seed, show_default=True, type=int)
 @click.option(
     "--visit-rate-scale",
-    default=1.0,
+    default=DEFAULTS.visit_rate_scale,
     show_default=True,
     type=click.FloatRange(min=0, min_open=True),
     help="Multiplies every segment's visits per month.",
 )
 @click.option(
     "--basket-size-scale",
-    default=1.0,
+    default=DEFAULTS.basket_size_scale,
     show_default=True,
     type=click.FloatRange(min=0, min_open=True),
     help="Multiplies every segment's lines per basket.",
 )
 @click.option(
+    "--audience-share",
+    default=DEFAULTS.audience_share,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Expected share of eligible customers each offer is shown to (or held out from).",
+)
+@click.option(
     "--conversion-rate",
-    default=0.04,
+    default=DEFAULTS.conversion_rate,
     show_default=True,
     type=click.FloatRange(0, 1),
     help="Mean P(redeem | shown) the generator calibrates to.",
@@ -87,24 +98,11 @@ def main() -> None:
     default=None,
     help="Where raw/ and truth/ are written [default: <project>/data or $METRO_DATA_DIR].",
 )
-def generate(
-    customers, products, offers, days, end_date, seed, visit_rate_scale, basket_size_scale, conversion_rate, data_dir
-) -> None:
+def generate(data_dir, end_date, **sizes_and_rates) -> None:
     """Generate the synthetic Metro data set into the landing zone."""
-    from metro_offers.generator import GeneratorConfig
     from metro_offers.generator import generate as run_generator
 
-    config = GeneratorConfig(
-        customers=customers,
-        products=products,
-        offers=offers,
-        days=days,
-        end_date=end_date.date(),
-        seed=seed,
-        visit_rate_scale=visit_rate_scale,
-        basket_size_scale=basket_size_scale,
-        conversion_rate=conversion_rate,
-    )
+    config = GeneratorConfig(end_date=end_date.date(), **sizes_and_rates)
     try:
         config.validate()
     except ValueError as error:
@@ -155,6 +153,15 @@ def build(run_date, data_dir, skip_validation, selector) -> None:
     args = ["build"] + (["--select", selector] if selector else [])
     run_dbt(args, {"run_date": str(as_of), "raw_root": str(raw_dir)})
     click.echo(f"[build] warehouse built as of {as_of} in {time.perf_counter() - started:.1f} s")
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None)
+def docs(data_dir) -> None:
+    """Build the dbt docs site as one static HTML file and print where it is."""
+    raw_dir = (data_dir or _default_data_dir()).resolve() / "raw"
+    run_dbt(["docs", "generate", "--static"], {"raw_root": str(raw_dir)})
+    click.echo(f"[docs] open {_project() / 'target' / 'static_index.html'} in a browser")
 
 
 if __name__ == "__main__":
