@@ -1,0 +1,174 @@
+"""Benchmark generation, landing validation and `dbt build` at several scales.
+
+Each step runs as its own process (the real CLI), timed by wall clock, with the peak
+resident memory of its whole process tree sampled every 50 ms. Row counts come from the
+generator's manifest and the warehouse; pool size and strategy shares from
+candidate_strategy_stats. Results go to bench/results/<name>.json and a Markdown table is
+printed. Usage:
+
+    python bench/benchmark.py                  # every scenario
+    python bench/benchmark.py --only 1k 10k    # some of them
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = str(Path(sys.executable).parent / "metro-offers")
+
+# name -> generator options; everything else is the generator's default (one year to 2026-10-31)
+SCENARIOS: dict[str, list[str]] = {
+    "1k": ["--customers", "1000", "--products", "2000"],
+    "10k": ["--customers", "10000", "--products", "5000"],
+    "50k": [],
+    # the legacy system's shape: 180 days, ~113K orders, ~2.3M order items, ~475K impressions
+    "legacy_shape": [
+        "--days",
+        "180",
+        "--visit-rate-scale",
+        "0.122",
+        "--basket-size-scale",
+        "2.8",
+        "--audience-share",
+        "0.06",
+        "--conversion-rate",
+        "0.017",
+    ],
+    "50k_10k_offers": ["--offers", "10000"],
+}
+
+
+def run_measured(command: list[str], env: dict) -> dict:
+    """Run a command; return wall seconds and peak RSS (MiB) of its process tree."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    root = psutil.Process(process.pid)
+    peak = 0
+    output = []
+    os.set_blocking(process.stdout.fileno(), False)
+    while process.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        chunk = process.stdout.read()
+        if chunk:
+            output.append(chunk)
+        time.sleep(0.05)
+    output.append(process.stdout.read() or "")
+    seconds = time.perf_counter() - started
+    text = "".join(output)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{text[-3000:]}")
+    return {"seconds": round(seconds, 2), "peak_rss_mib": round(peak / 2**20), "output_tail": text[-600:]}
+
+
+def warehouse_counts(warehouse: Path) -> dict:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = con.sql(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('staging', 'intermediate', 'marts') and table_type = 'BASE TABLE'"
+        ).fetchall()
+        counts = {f"{s}.{t}": con.sql(f'select count(*) from "{s}"."{t}"').fetchone()[0] for s, t in tables}
+        stats = con.sql(
+            "select strategy_name, share_of_pool, candidates, mean_pool_size_per_customer "
+            "from marts.candidate_strategy_stats order by strategy_name"
+        ).fetchall()
+    return {
+        "warehouse_rows": dict(sorted(counts.items())),
+        "mean_pool_size_per_customer": stats[0][3] if stats else None,
+        "strategy_share_of_pool": {name: round(share, 4) for name, share, _, _ in stats},
+    }
+
+
+def run_scenario(name: str, options: list[str], workdir: Path) -> dict:
+    data, warehouse = workdir / name / "data", workdir / name / "metro.duckdb"
+    env = {**os.environ, "METRO_WAREHOUSE": str(warehouse)}
+    print(f"== {name}: generate {' '.join(options)}", flush=True)
+    generate = run_measured([CLI, "generate", "--data-dir", str(data), *options], env)
+    manifest = json.loads((data / "raw" / "_manifest.json").read_text())
+    print(f"   generate {generate['seconds']} s, validate ...", flush=True)
+    validate = run_measured([CLI, "validate", "--data-dir", str(data)], env)
+    print(f"   validate {validate['seconds']} s, dbt build ...", flush=True)
+    build = run_measured([CLI, "build", "--data-dir", str(data), "--skip-validation"], env)
+    print(f"   build {build['seconds']} s", flush=True)
+    result = {
+        "scenario": name,
+        "generator_options": options,
+        "generate": generate,
+        "validate": validate,
+        "dbt_build": build,
+        "raw_rows": manifest["row_counts"],
+        "observed_conversion_rate": manifest["observed_conversion_rate"],
+        **warehouse_counts(warehouse),
+    }
+    shutil.rmtree(workdir / name)
+    return result
+
+
+def markdown(results: list[dict]) -> str:
+    head = (
+        "| scenario | orders | order items | impressions | redemptions | generate s | generate peak MiB "
+        "| validate s | dbt build s | build peak MiB | pool / customer | strategy shares (aff/seg/rep/mar) |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    )
+    rows = []
+    for r in results:
+        shares = r["strategy_share_of_pool"]
+        share_text = " / ".join(
+            f"{shares.get(k, 0):.2f}"
+            for k in ("category_affinity", "segment_popularity", "repeat_purchase", "high_margin")
+        )
+        raw = r["raw_rows"]
+        rows.append(
+            f"| {r['scenario']} | {raw['orders']:,} | {raw['order_items']:,} | {raw['impressions']:,} "
+            f"| {raw['redemptions']:,} | {r['generate']['seconds']} | {r['generate']['peak_rss_mib']:,} "
+            f"| {r['validate']['seconds']} | {r['dbt_build']['seconds']} | {r['dbt_build']['peak_rss_mib']:,} "
+            f"| {r['mean_pool_size_per_customer']:.1f} | {share_text} |"
+        )
+    return "\n".join([head, *rows])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="*", choices=list(SCENARIOS), help="scenarios to run (default: all)")
+    parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "latest.json"))
+    args = parser.parse_args()
+    names = args.only or list(SCENARIOS)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="metro-bench-") as tmp:
+        for name in names:
+            results.append(run_scenario(name, SCENARIOS[name], Path(tmp)))
+    report = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "results": results,
+    }
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2))
+    print(markdown(results))
+    print(f"\nwritten to {output}")
+
+
+if __name__ == "__main__":
+    main()
