@@ -13,6 +13,7 @@ printed. Usage:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -53,25 +54,18 @@ SCENARIOS: dict[str, list[str]] = {
 
 def run_measured(command: list[str], env: dict) -> dict:
     """Run a command; return wall seconds and peak RSS (MiB) of its process tree."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    root = psutil.Process(process.pid)
-    peak = 0
-    output = []
-    os.set_blocking(process.stdout.fileno(), False)
-    while process.poll() is None:
-        try:
-            tree = [root, *root.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-        except psutil.Error:
-            pass
-        chunk = process.stdout.read()
-        if chunk:
-            output.append(chunk)
-        time.sleep(0.05)
-    output.append(process.stdout.read() or "")
-    seconds = time.perf_counter() - started
-    text = "".join(output)
+    with tempfile.TemporaryFile(mode="w+") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
+        root = psutil.Process(process.pid)
+        peak = 0
+        while process.poll() is None:
+            with contextlib.suppress(psutil.Error):  # a child ended between listing and reading it
+                peak = max(peak, sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]))
+            time.sleep(0.05)
+        seconds = time.perf_counter() - started
+        log.seek(0)
+        text = log.read()
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{text[-3000:]}")
     return {"seconds": round(seconds, 2), "peak_rss_mib": round(peak / 2**20), "output_tail": text[-600:]}
@@ -83,7 +77,7 @@ def warehouse_counts(warehouse: Path) -> dict:
             "select table_schema, table_name from information_schema.tables "
             "where table_schema in ('staging', 'intermediate', 'marts') and table_type = 'BASE TABLE'"
         ).fetchall()
-        counts = {f"{s}.{t}": con.sql(f'select count(*) from "{s}"."{t}"').fetchone()[0] for s, t in tables}
+        counts = {f"{s}.{t}": con.sql(f'select count(*) from "{s}"."{t}"').fetchall()[0][0] for s, t in tables}
         stats = con.sql(
             "select strategy_name, share_of_pool, candidates, mean_pool_size_per_customer "
             "from marts.candidate_strategy_stats order by strategy_name"
