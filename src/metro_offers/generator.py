@@ -39,7 +39,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from metro_offers.raw_contract import RAW_TABLES, TRUTH_TABLES, arrow_schema
+from metro_offers.raw_contract import arrow_schema
 from metro_offers.reference import SEGMENTS, Reference, load_reference
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -154,6 +154,50 @@ def _categorical_cdf(weights: np.ndarray, group: np.ndarray, n_groups: int) -> n
     return cdf
 
 
+class PairHistory:
+    """Purchase history per (customer, product) and (customer, category, day), indexed once in
+    DuckDB, to look up for (customer, offer) pairs as of a day: did the customer buy the
+    offered product (any product of the category, for a category-level offer) before, and
+    how many days ago did they last buy in the category."""
+
+    def __init__(self, customer: np.ndarray, product: np.ndarray, category: np.ndarray, day: np.ndarray) -> None:
+        self.con = duckdb.connect()
+        lines = pd.DataFrame(
+            {"c": customer.astype(np.int32), "p": product.astype(np.int32), "k": category.astype(np.int16), "d": day}
+        )
+        self.con.register("lines", lines)
+        self.con.execute("create table first_product as select c, p, min(d) as first_d from lines group by all")
+        self.con.execute("create table category_days as select distinct c, k, d from lines")
+        self.con.unregister("lines")
+
+    def lookup(self, customer: np.ndarray, product: np.ndarray, category: np.ndarray, asof: np.ndarray) -> pd.DataFrame:
+        pairs = pd.DataFrame(
+            {
+                "pair": np.arange(len(customer)),
+                "c": customer.astype(np.int32),
+                "p": product.astype(np.int32),  # -1 for category-level offers
+                "k": category.astype(np.int16),
+                "asof": asof.astype(np.int32),
+            }
+        )
+        self.con.register("pairs", pairs)
+        result = self.con.sql(
+            """
+            select pairs.pair,
+                   coalesce(case when pairs.p >= 0 then fp.first_d < pairs.asof
+                                 else cd.d is not null end, false) as bought_before,
+                   pairs.asof - cd.d as days_since_category
+            from pairs
+            asof left join category_days cd
+              on pairs.c = cd.c and pairs.k = cd.k and pairs.asof > cd.d
+            left join first_product fp on pairs.c = fp.c and pairs.p = fp.p
+            order by pairs.pair
+            """
+        ).df()
+        self.con.unregister("pairs")
+        return result
+
+
 class Generator:
     def __init__(self, config: GeneratorConfig, reference: Reference | None = None, echo=print) -> None:
         config.validate()
@@ -163,6 +207,7 @@ class Generator:
         self.progress = Progress(echo)
         self.dates = pd.date_range(config.start_date, config.end_date, freq="D")
         self.day0 = np.datetime64(config.start_date, "D")
+        self._history: PairHistory | None = None
 
     # ------------------------------------------------------------------ dimensions
     def customers(self) -> pd.DataFrame:
@@ -437,45 +482,21 @@ class Generator:
         self.imp = {k: v[order] for k, v in self.imp.items()}
         self.progress.done("impressions", len(order))
 
-    def _pair_history(self, pair_cust: np.ndarray, pair_offer: np.ndarray) -> pd.DataFrame:
-        """Bought-before and days since the last category purchase, as of each offer's launch."""
-        con = duckdb.connect()
-        lines = pd.DataFrame(
-            {
-                "c": self.order_cust[self.items["order_idx"]].astype(np.int32),
-                "p": self.items["product_idx"].astype(np.int32),
-                "k": self.product_category[self.items["product_idx"]].astype(np.int16),
-                "d": self.order_day[self.items["order_idx"]],
-            }
-        )
-        pairs = pd.DataFrame(
-            {
-                "pair": np.arange(len(pair_cust)),
-                "c": pair_cust.astype(np.int32),
-                "p": self.offer_product_idx[pair_offer].astype(np.int32),
-                "k": self.offer_cat_idx[pair_offer].astype(np.int16),
-                "asof": np.maximum(self.offer_start[pair_offer], 0).astype(np.int32),
-            }
-        )
-        con.register("lines", lines)
-        con.register("pairs", pairs)
-        result = con.sql(
-            """
-            with first_product as (select c, p, min(d) as first_d from lines group by all),
-            category_days as (select distinct c, k, d from lines)
-            select pairs.pair,
-                   coalesce(case when pairs.p >= 0 then fp.first_d < pairs.asof
-                                 else cd.d is not null end, false) as bought_before,
-                   pairs.asof - cd.d as days_since_category
-            from pairs
-            asof left join category_days cd
-              on pairs.c = cd.c and pairs.k = cd.k and pairs.asof > cd.d
-            left join first_product fp on pairs.c = fp.c and pairs.p = fp.p
-            order by pairs.pair
-            """
-        ).df()
-        con.close()
-        return result
+    def _pair_history(self) -> PairHistory:
+        if self._history is None:
+            self._history = PairHistory(
+                customer=self.order_cust[self.items["order_idx"]],
+                product=self.items["product_idx"],
+                category=self.product_category[self.items["product_idx"]],
+                day=self.order_day[self.items["order_idx"]],
+            )
+        return self._history
+
+    def _pair_probabilities(self, cust: np.ndarray, offer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Logits of P(buy anyway) and of the incremental response, for (customer, offer) pairs."""
+        asof = np.maximum(self.offer_start[offer], 0)
+        history = self._pair_history().lookup(cust, self.offer_product_idx[offer], self.offer_cat_idx[offer], asof)
+        return self._true_logits(cust, offer, history)
 
     def _true_logits(self, cust: np.ndarray, offer: np.ndarray, history: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Logits of P(buy anyway) and of the incremental response q, before intercepts."""
@@ -496,49 +517,28 @@ class Generator:
         )
         return organic, response
 
-    def outcomes(self) -> pd.DataFrame:
+    def outcomes(self) -> None:
         """True probabilities, then redemptions and control-group organic purchases."""
         cfg, rng = self.cfg, self.rng
         imp = self.imp
-        # truth pairs: every customer x every offer valid in the last 8 weeks of history
-        window_start = cfg.days - TRUTH_WINDOW_DAYS
-        truth_offers = np.flatnonzero((self.offer_end >= window_start) & (self.offer_start <= cfg.days - 1))
-        t_cust = np.tile(np.arange(cfg.customers), len(truth_offers))
-        t_offer = np.repeat(truth_offers, cfg.customers)
-        pair_cust = np.concatenate([imp["customer_idx"], t_cust])
-        pair_offer = np.concatenate([imp["offer_idx"], t_offer])
-        history = self._pair_history(pair_cust, pair_offer)
-        organic, response = self._true_logits(pair_cust, pair_offer, history)
-
         n_imp = len(imp["customer_idx"])
+        organic, response = self._pair_probabilities(imp["customer_idx"], imp["offer_idx"])
         shown = ~imp["is_control"]
         if n_imp and shown.any():
-            target_p0 = cfg.conversion_rate * cfg.organic_share
-            c0 = _calibrate_intercept(organic[:n_imp][shown], target_p0)
+            c0 = _calibrate_intercept(organic[shown], cfg.conversion_rate * cfg.organic_share)
             p0 = _sigmoid(organic + c0)
-            p0_shown = p0[:n_imp][shown]
             b0 = _calibrate_intercept(
-                response[:n_imp][shown], cfg.conversion_rate, transform=lambda q: p0_shown + (1 - p0_shown) * q
+                response[shown], cfg.conversion_rate, transform=lambda q: p0[shown] + (1 - p0[shown]) * q
             )
-        else:
+        else:  # nothing shown inside the history: no data to calibrate on
             c0 = b0 = -5.0
             p0 = _sigmoid(organic + c0)
         p1 = p0 + (1 - p0) * _sigmoid(response + b0)
         self.calibration = {"organic_intercept": c0, "response_intercept": b0}
 
-        truth = pd.DataFrame(
-            {
-                "customer_id": (t_cust + 1).astype(np.int64),
-                "offer_id": (t_offer + 1).astype(np.int64),
-                "p_redeem_if_shown": p1[n_imp:],
-                "p_buy_if_not_shown": p0[n_imp:],
-            }
-        )
-        truth["true_uplift"] = truth.p_redeem_if_shown - truth.p_buy_if_not_shown
-
         # realised outcomes of logged impressions
         u = rng.random(n_imp)
-        event = np.where(shown, u < p1[:n_imp], u < p0[:n_imp])
+        event = np.where(shown, u < p1, u < p0)
         last_day = np.minimum(self.offer_end[imp["offer_idx"]], cfg.days - 1)
         available = np.maximum(last_day - imp["day"], 0)
         delay = rng.geometric(0.3, n_imp) - 1
@@ -568,8 +568,32 @@ class Generator:
                 )
             ).astype(np.int32),
         }
-        self.progress.done("true probabilities", len(pair_cust))
-        return truth
+        self.progress.done("outcomes (redemptions)", len(ev))
+
+    def truth_chunks(self, max_pairs: int = 4_000_000):
+        """The truth table in chunks of whole offers: every customer x every offer valid in
+        the last 8 weeks of history, with the calibrated true probabilities. Chunked so that
+        10,000 offers stay within memory."""
+        cfg = self.cfg
+        window_start = cfg.days - TRUTH_WINDOW_DAYS
+        offers = np.flatnonzero((self.offer_end >= window_start) & (self.offer_start <= cfg.days - 1))
+        per_chunk = max(1, max_pairs // cfg.customers)
+        for first in range(0, len(offers), per_chunk):
+            chunk = offers[first : first + per_chunk]
+            cust = np.tile(np.arange(cfg.customers), len(chunk))
+            offer = np.repeat(chunk, cfg.customers)
+            organic, response = self._pair_probabilities(cust, offer)
+            p0 = _sigmoid(organic + self.calibration["organic_intercept"])
+            p1 = p0 + (1 - p0) * _sigmoid(response + self.calibration["response_intercept"])
+            yield pd.DataFrame(
+                {
+                    "customer_id": (cust + 1).astype(np.int64),
+                    "offer_id": (offer + 1).astype(np.int64),
+                    "p_redeem_if_shown": p1,
+                    "p_buy_if_not_shown": p0,
+                    "true_uplift": p1 - p0,
+                }
+            )
 
     def attach_event_lines(self) -> None:
         """Put each redemption / organic purchase on the customer's order of that day,
@@ -613,7 +637,7 @@ class Generator:
         self.orders_and_items()
         offers = self.offers()
         self.impressions()
-        truth = self.outcomes()
+        self.outcomes()
         self.attach_event_lines()
 
         items, ev, imp = self.items, self.events, self.imp
@@ -688,7 +712,6 @@ class Generator:
             "order_items": order_items,
             "impressions": impressions,
             "redemptions": redemptions,
-            "offer_truth": truth,
         }
 
 
@@ -698,22 +721,21 @@ def landing_batch_name(last_day: dt.date, kind: str) -> str:
     return f"landed_{last_day}_{kind}"
 
 
-def write_dataset(tables: dict[str, pd.DataFrame], out_dir: Path, batch_name: str) -> list[Path]:
-    """Write each table as ``<out>/raw/<table>/<batch>.parquet`` (truth under ``<out>/truth``).
+def _write_parquet(frame: pd.DataFrame, table: str, path: Path) -> None:
+    """Write atomically (temp file, then rename) with the contract's schema."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".parquet.tmp")
+    pq.write_table(
+        pa.Table.from_pandas(frame, schema=arrow_schema(table), preserve_index=False), tmp, compression="zstd"
+    )
+    tmp.replace(path)
 
-    One file per table and batch, so a later day lands as a new file beside the old ones.
-    """
-    written = []
+
+def write_dataset(tables: dict[str, pd.DataFrame], out_dir: Path, batch_name: str) -> None:
+    """Write each raw table as ``<out>/raw/<table>/<batch>.parquet``: one file per table and
+    batch, so a later day lands as a new file beside the old ones."""
     for name, frame in tables.items():
-        folder = out_dir / ("truth" if name in TRUTH_TABLES else "raw") / name
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{batch_name}.parquet"
-        table = pa.Table.from_pandas(frame, schema=arrow_schema(name), preserve_index=False)
-        tmp = path.with_suffix(".parquet.tmp")
-        pq.write_table(table, tmp, compression="zstd")
-        tmp.replace(path)
-        written.append(path)
-    return written
+        _write_parquet(frame, name, out_dir / "raw" / name / f"{batch_name}.parquet")
 
 
 def generate(config: GeneratorConfig, out_dir: Path, echo=print) -> dict:
@@ -729,8 +751,13 @@ def generate(config: GeneratorConfig, out_dir: Path, echo=print) -> dict:
     tables = generator.build()
     batch = landing_batch_name(config.end_date, "history")
     write_dataset(tables, out_dir, batch)
-    generator.progress.done("parquet written")
+    generator.progress.done("raw parquet written")
     counts = {name: len(frame) for name, frame in tables.items()}
+    counts["offer_truth"] = 0
+    for part, truth in enumerate(generator.truth_chunks()):
+        _write_parquet(truth, "offer_truth", out_dir / "truth" / "offer_truth" / f"{batch}_part{part:04d}.parquet")
+        counts["offer_truth"] += len(truth)
+    generator.progress.done("truth (hidden) written", counts["offer_truth"])
     shown = int((~tables["impressions"].is_control).sum())
     manifest = {
         "config": {k: str(v) if isinstance(v, dt.date) else v for k, v in asdict(config).items()},
@@ -755,4 +782,4 @@ def read_manifest(data_dir: Path) -> dict:
     return json.loads(path.read_text())
 
 
-__all__ = ["GeneratorConfig", "Generator", "generate", "read_manifest", "write_dataset", "RAW_TABLES"]
+__all__ = ["GeneratorConfig", "Generator", "generate", "read_manifest", "write_dataset"]
