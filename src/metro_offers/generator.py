@@ -644,31 +644,26 @@ class Generator:
         price = self.product_price
         ev_price = price[ev["product_idx"]]
         ev_discount = np.where(ev["redeemed"], np.round(ev_price * self.offer_discount[ev["offer_idx"]], 2), 0.0)
-        order_items = pd.DataFrame(
-            {
-                "order_id": np.concatenate([items["order_idx"], ev["order_idx"]]) + 1,
-                "line_number": np.concatenate([items["line_number"], ev["line_number"]]),
-                "product_id": np.concatenate([items["product_idx"], ev["product_idx"]]) + 1,
-                "quantity": np.concatenate([items["quantity"], ev["quantity"]]),
-                "unit_price": np.concatenate([price[items["product_idx"]], np.round(ev_price - ev_discount, 2)]),
-                "discount_amount": np.concatenate(
-                    [np.zeros(len(items["order_idx"])), np.round(ev_discount * ev["quantity"], 2)]
-                ),
-                "offer_id": pd.array(
-                    np.concatenate([np.zeros(len(items["order_idx"]), np.int64), ev["offer_idx"] + 1]), dtype="Int64"
-                ),
-            }
-        )
-        order_items.loc[: len(items["order_idx"]) - 1, "offer_id"] = pd.NA
-        order_items.loc[order_items.index[len(items["order_idx"]) :][~ev["redeemed"]], "offer_id"] = pd.NA
-        order_items = order_items.sort_values(["order_id", "line_number"], ignore_index=True)
-
         # orders are numbered by (date, customer) so ids grow with time
         order_rank = np.lexsort((self.order_cust, self.order_day))
         new_id = np.empty(len(order_rank), dtype=np.int64)
         new_id[order_rank] = np.arange(1, len(order_rank) + 1)
-        order_items["order_id"] = new_id[order_items.order_id.to_numpy() - 1]
-        order_items = order_items.sort_values(["order_id", "line_number"], ignore_index=True)
+        n_basket = len(items["order_idx"])
+        order_items = pd.DataFrame(
+            {
+                "order_id": new_id[np.concatenate([items["order_idx"], ev["order_idx"]])],
+                "line_number": np.concatenate([items["line_number"], ev["line_number"]]),
+                "product_id": np.concatenate([items["product_idx"], ev["product_idx"]]) + 1,
+                "quantity": np.concatenate([items["quantity"], ev["quantity"]]),
+                "unit_price": np.concatenate([price[items["product_idx"]], np.round(ev_price - ev_discount, 2)]),
+                "discount_amount": np.concatenate([np.zeros(n_basket), np.round(ev_discount * ev["quantity"], 2)]),
+                # only redemption lines carry an offer; organic purchases of control customers do not
+                "offer_id": pd.arrays.IntegerArray(
+                    np.concatenate([np.zeros(n_basket, np.int64), ev["offer_idx"] + 1]),
+                    np.concatenate([np.ones(n_basket, bool), ~ev["redeemed"]]),
+                ),
+            }
+        ).sort_values(["order_id", "line_number"], ignore_index=True)
         orders = pd.DataFrame(
             {
                 "order_id": new_id,
