@@ -48,6 +48,7 @@ DISCOUNT_LEVELS = np.array([0.05, 0.10, 0.15, 0.20, 0.25, 0.30])
 DISCOUNT_WEIGHTS = np.array([0.10, 0.25, 0.25, 0.20, 0.12, 0.08])
 TRUTH_WINDOW_DAYS = 56  # the last 8 weeks of history: the evaluation window downstream
 N_STORES = 25
+OFFER_STREAM, DAY_STREAM = 5, 4  # independent random streams (with the seed)
 
 
 @dataclass(frozen=True)
@@ -314,10 +315,9 @@ class Generator:
         self.progress.done("products", len(frame))
         return frame
 
-    def _draw_products(self, customer_idx: np.ndarray) -> np.ndarray:
+    def _draw_products(self, customer_idx: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """A product index per entry: category from the customer's preferences, product by
         popularity within it (private label only, for price-sensitive draws)."""
-        rng = self.rng
         n_cat = self.category_pref.shape[1]
         pref_cdf = np.cumsum(self.category_pref, axis=1)
         pref_cdf[:, -1] = 1.0
@@ -334,17 +334,18 @@ class Generator:
         return np.minimum(product, len(self.cdf_all) - 1)
 
     # ------------------------------------------------------------------ facts
-    def orders_and_items(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        cfg, rng, seg = self.cfg, self.rng, self.ref.segments
+    def orders_and_items(self, days: np.ndarray, rng: np.random.Generator) -> None:
+        """Visits and baskets on the given days (indices from the history's first day)."""
+        cfg, seg = self.cfg, self.ref.segments
         n_cust = cfg.customers
-        cycle, holiday = self.ref.day_multipliers(self.dates)
+        cycle, holiday = self.ref.day_multipliers(pd.DatetimeIndex(self.day0 + days.astype("timedelta64[D]")))
         rate = (
             seg.visits_per_month.to_numpy()[self.segment_idx] * self.rate_mult * cfg.visit_rate_scale / DAYS_PER_MONTH
         )
 
         order_day, order_cust = [], []
-        for d in range(cfg.days):  # one vectorised draw per day
-            p = np.minimum(rate * cycle[d] * holiday[d], 1.0)
+        for i, d in enumerate(days):  # one vectorised draw per day
+            p = np.minimum(rate * cycle[i] * holiday[i], 1.0)
             visit = (rng.random(n_cust) < p) & (self.signup_day <= d)
             idx = np.flatnonzero(visit)
             order_cust.append(idx)
@@ -369,7 +370,7 @@ class Generator:
         product = np.where(
             favourite,
             self.favourites[line_cust * FAVOURITES_PER_CUSTOMER + fav_pick],
-            self._draw_products(line_cust),
+            self._draw_products(line_cust, rng),
         )
         # one line per product in an order
         key = line_order.astype(np.int64) * (len(self.cdf_all) + 1) + product
@@ -393,7 +394,8 @@ class Generator:
         return None
 
     def offers(self) -> pd.DataFrame:
-        cfg, rng = self.cfg, self.rng
+        # its own random stream: appending a day rebuilds the offers without replaying history
+        cfg, rng = self.cfg, np.random.default_rng([self.cfg.seed, OFFER_STREAM])
         n = cfg.offers
         cats = self.ref.categories
         product_level = rng.random(n) < cfg.product_offer_share
@@ -442,14 +444,16 @@ class Generator:
         self.progress.done("offers", len(frame))
         return frame
 
-    def impressions(self) -> None:
-        cfg, rng = self.cfg, self.rng
+    def impressions(self, launch_days: range, last_generated_day: int, rng: np.random.Generator) -> None:
+        """Audiences of the offers launched on launch_days (an offer launches on its start
+        day, or on the history's first day if it started before)."""
+        cfg = self.cfg
         n_cust = cfg.customers
         cust_all, offer_all, day_all, prop_all, policy_all, ctrl_all = [], [], [], [], [], []
         for o in range(cfg.offers):  # one vectorised audience draw per offer
             campaign_day = max(int(self.offer_start[o]), 0)
-            if campaign_day > cfg.days - 1 or self.offer_end[o] < 0:
-                continue  # not launched inside the history (future offers are shown later)
+            if campaign_day not in launch_days or self.offer_end[o] < campaign_day:
+                continue
             eligible = self.signup_day <= campaign_day
             n_eligible = int(eligible.sum())
             if n_eligible == 0:
@@ -462,7 +466,7 @@ class Generator:
             targeted = rng.random(n_cust) < p_target
             explored = rng.random(n_cust) < p_explore
             selected = np.flatnonzero(targeted | explored)
-            last_day = min(int(self.offer_end[o]), cfg.days - 1)
+            last_day = min(int(self.offer_end[o]), last_generated_day)
             days = np.minimum(campaign_day + rng.integers(0, 7, len(selected)), last_day)
             cust_all.append(selected)
             offer_all.append(np.full(len(selected), o))
@@ -517,14 +521,21 @@ class Generator:
         )
         return organic, response
 
-    def outcomes(self) -> None:
-        """True probabilities, then redemptions and control-group organic purchases."""
-        cfg, rng = self.cfg, self.rng
+    def outcomes(self, rng: np.random.Generator, horizon: int, first_impression_id: int, calibration=None) -> None:
+        """True probabilities, then redemptions and control-group organic purchases.
+
+        Intercepts are calibrated on the history's impressions (or passed in when a day is
+        appended). Events after ``horizon`` (the last generated day) are kept in
+        ``self.pending`` and land on their day when it is appended."""
+        cfg = self.cfg
         imp = self.imp
         n_imp = len(imp["customer_idx"])
         organic, response = self._pair_probabilities(imp["customer_idx"], imp["offer_idx"])
         shown = ~imp["is_control"]
-        if n_imp and shown.any():
+        if calibration is not None:
+            c0, b0 = calibration["organic_intercept"], calibration["response_intercept"]
+            p0 = _sigmoid(organic + c0)
+        elif n_imp and shown.any():
             c0 = _calibrate_intercept(organic[shown], cfg.conversion_rate * cfg.organic_share)
             p0 = _sigmoid(organic + c0)
             b0 = _calibrate_intercept(
@@ -539,8 +550,7 @@ class Generator:
         # realised outcomes of logged impressions
         u = rng.random(n_imp)
         event = np.where(shown, u < p1, u < p0)
-        last_day = np.minimum(self.offer_end[imp["offer_idx"]], cfg.days - 1)
-        available = np.maximum(last_day - imp["day"], 0)
+        available = np.maximum(self.offer_end[imp["offer_idx"]] - imp["day"], 0)
         delay = rng.geometric(0.3, n_imp) - 1
         delay = np.where(delay <= available, delay, rng.integers(0, available + 1))
         ev = np.flatnonzero(event)
@@ -552,8 +562,8 @@ class Generator:
                 self.cdf_all, self.offer_cat_idx[ev_offer[cat_level]] + rng.random(cat_level.sum()), side="right"
             )
         product = np.minimum(product, len(self.cdf_all) - 1)
-        self.events = {
-            "impression_idx": ev,
+        events = {
+            "impression_id": first_impression_id + ev,
             "customer_idx": imp["customer_idx"][ev],
             "offer_idx": ev_offer,
             "day": imp["day"][ev] + delay[ev],
@@ -568,6 +578,9 @@ class Generator:
                 )
             ).astype(np.int32),
         }
+        due = events["day"] <= horizon
+        self.events = {k: v[due] for k, v in events.items()}
+        self.pending = {k: v[~due] for k, v in events.items()}
         self.progress.done("outcomes (redemptions)", len(ev))
 
     def truth_chunks(self, max_pairs: int = 4_000_000):
@@ -627,19 +640,30 @@ class Generator:
         ev["line_number"] = (existing_lines[order_idx] + rank + 1).astype(np.int32)
 
     # ------------------------------------------------------------------ assembly
-    def build(self) -> dict[str, pd.DataFrame]:
+    def dimensions(self) -> dict[str, pd.DataFrame]:
+        """Customers (with latent traits), products, favourites and offers: all reproducible
+        from the seed alone, so an appended day sees the same population."""
         customers = self.customers()
         self.customers_home_store = customers.home_store_id.to_numpy()
         products = self.products()
         # favourites: the products a customer keeps coming back to (brand loyalty, repeats)
         fav_owner = np.repeat(np.arange(self.cfg.customers), FAVOURITES_PER_CUSTOMER)
-        self.favourites = self._draw_products(fav_owner)
-        self.orders_and_items()
-        offers = self.offers()
-        self.impressions()
-        self.outcomes()
-        self.attach_event_lines()
+        self.favourites = self._draw_products(fav_owner, self.rng)
+        return {"customers": customers, "products": products, "offers": self.offers()}
 
+    def build(self) -> dict[str, pd.DataFrame]:
+        """The whole history: dimensions, then facts for days 0 .. days-1."""
+        tables = self.dimensions()
+        last_day = self.cfg.days - 1
+        self.orders_and_items(np.arange(self.cfg.days), self.rng)
+        self.impressions(range(0, last_day + 1), last_day, self.rng)
+        self.outcomes(self.rng, horizon=last_day, first_impression_id=1)
+        self.attach_event_lines()
+        return {**tables, **self.fact_tables(first_order_id=1, first_impression_id=1, first_redemption_id=1)}
+
+    def fact_tables(self, first_order_id: int, first_impression_id: int, first_redemption_id: int) -> dict:
+        """Orders, order items, impressions and redemptions of the generated days as frames,
+        with ids continuing from the given ones."""
         items, ev, imp = self.items, self.events, self.imp
         price = self.product_price
         ev_price = price[ev["product_idx"]]
@@ -647,11 +671,11 @@ class Generator:
         # orders are numbered by (date, customer) so ids grow with time
         order_rank = np.lexsort((self.order_cust, self.order_day))
         new_id = np.empty(len(order_rank), dtype=np.int64)
-        new_id[order_rank] = np.arange(1, len(order_rank) + 1)
+        new_id[order_rank] = np.arange(first_order_id, first_order_id + len(order_rank))
         n_basket = len(items["order_idx"])
         order_items = pd.DataFrame(
             {
-                "order_id": new_id[np.concatenate([items["order_idx"], ev["order_idx"]])],
+                "order_id": new_id[np.concatenate([items["order_idx"], ev["order_idx"]]).astype(np.int64)],
                 "line_number": np.concatenate([items["line_number"], ev["line_number"]]),
                 "product_id": np.concatenate([items["product_idx"], ev["product_idx"]]) + 1,
                 "quantity": np.concatenate([items["quantity"], ev["quantity"]]),
@@ -659,7 +683,7 @@ class Generator:
                 "discount_amount": np.concatenate([np.zeros(n_basket), np.round(ev_discount * ev["quantity"], 2)]),
                 # only redemption lines carry an offer; organic purchases of control customers do not
                 "offer_id": pd.arrays.IntegerArray(
-                    np.concatenate([np.zeros(n_basket, np.int64), ev["offer_idx"] + 1]),
+                    np.concatenate([np.zeros(n_basket, np.int64), ev["offer_idx"] + 1]).astype(np.int64),
                     np.concatenate([np.ones(n_basket, bool), ~ev["redeemed"]]),
                 ),
             }
@@ -676,7 +700,7 @@ class Generator:
 
         impressions = pd.DataFrame(
             {
-                "impression_id": np.arange(1, len(imp["day"]) + 1, dtype=np.int64),
+                "impression_id": np.arange(first_impression_id, first_impression_id + len(imp["day"]), dtype=np.int64),
                 "customer_id": imp["customer_idx"].astype(np.int64) + 1,
                 "offer_id": imp["offer_idx"].astype(np.int64) + 1,
                 "impression_date": self.day0 + imp["day"].astype("timedelta64[D]"),
@@ -688,7 +712,7 @@ class Generator:
         red = ev["redeemed"]
         redemptions = pd.DataFrame(
             {
-                "impression_id": ev["impression_idx"][red].astype(np.int64) + 1,
+                "impression_id": ev["impression_id"][red].astype(np.int64),
                 "customer_id": ev["customer_idx"][red].astype(np.int64) + 1,
                 "offer_id": ev["offer_idx"][red].astype(np.int64) + 1,
                 "order_id": new_id[ev["order_idx"][red]],
@@ -697,17 +721,11 @@ class Generator:
                 "discount_amount": np.round(ev_discount[red] * ev["quantity"][red], 2),
             }
         ).sort_values(["redemption_date", "impression_id"], ignore_index=True)
-        redemptions.insert(0, "redemption_id", np.arange(1, len(redemptions) + 1, dtype=np.int64))
+        redemptions.insert(
+            0, "redemption_id", np.arange(first_redemption_id, first_redemption_id + len(redemptions), dtype=np.int64)
+        )
         self.progress.done("redemptions", len(redemptions))
-        return {
-            "customers": customers,
-            "products": products,
-            "offers": offers,
-            "orders": orders,
-            "order_items": order_items,
-            "impressions": impressions,
-            "redemptions": redemptions,
-        }
+        return {"orders": orders, "order_items": order_items, "impressions": impressions, "redemptions": redemptions}
 
 
 def landing_batch_name(last_day: dt.date, kind: str) -> str:
@@ -731,6 +749,28 @@ def write_dataset(tables: dict[str, pd.DataFrame], out_dir: Path, batch_name: st
     batch, so a later day lands as a new file beside the old ones."""
     for name, frame in tables.items():
         _write_parquet(frame, name, out_dir / "raw" / name / f"{batch_name}.parquet")
+
+
+PENDING_EVENTS = Path("state") / "pending_events.parquet"
+
+
+def _save_state(generator: Generator, out_dir: Path, manifest: dict, tables: dict) -> None:
+    """What appending the next day needs beyond the seed: the next ids, the calibration, and
+    the redemptions / control purchases already decided for days not generated yet."""
+    state = manifest.setdefault("state", {})
+    for key, table, column in (
+        ("next_order_id", "orders", "order_id"),
+        ("next_impression_id", "impressions", "impression_id"),
+        ("next_redemption_id", "redemptions", "redemption_id"),
+    ):
+        if len(tables[table]):
+            state[key] = int(tables[table][column].max()) + 1
+        else:
+            state.setdefault(key, 1)
+    path = out_dir / PENDING_EVENTS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(generator.pending).to_parquet(path)
+    (out_dir / "raw" / "_manifest.json").write_text(json.dumps(manifest, indent=2))
 
 
 def generate(config: GeneratorConfig, out_dir: Path, echo=print) -> dict:
@@ -759,14 +799,80 @@ def generate(config: GeneratorConfig, out_dir: Path, echo=print) -> dict:
         "history_start": str(config.start_date),
         "history_end": str(config.end_date),
         "default_run_date": str(config.end_date + dt.timedelta(days=1)),
+        "days_appended": [],
         "row_counts": counts,
         "observed_conversion_rate": (len(tables["redemptions"]) / shown) if shown else None,
         "calibration": generator.calibration,
         "seconds": round(time.perf_counter() - started, 2),
     }
     (out_dir / "raw").mkdir(parents=True, exist_ok=True)
-    (out_dir / "raw" / "_manifest.json").write_text(json.dumps(manifest, indent=2))
+    _save_state(generator, out_dir, manifest, tables)
     echo(f"[generate] done in {manifest['seconds']:.1f} s -> {out_dir / 'raw'}")
+    return manifest
+
+
+def append_day(out_dir: Path, day: dt.date, echo=print) -> dict:
+    """Land one more day after the history: its visits and baskets, the audiences of offers
+    launching that day, and the redemptions and control purchases falling on it (decided
+    when their impression was generated). Written as new ``landed_<day>_day`` files beside
+    the old ones. Appending a day already landed changes nothing."""
+    out_dir = Path(out_dir)
+    manifest = read_manifest(out_dir)
+    last = dt.date.fromisoformat(manifest["history_end"])
+    if day <= last:
+        echo(f"[append] {day} is already landed (history ends {last}): nothing to do")
+        return manifest
+    if day != last + dt.timedelta(days=1):
+        raise ValueError(
+            f"days are appended in order: the next day to land is {last + dt.timedelta(days=1)}, not {day}"
+        )
+    started = time.perf_counter()
+    settings = {**manifest["config"], "end_date": dt.date.fromisoformat(manifest["config"]["end_date"])}
+    generator = Generator(GeneratorConfig(**settings), echo=lambda line: echo(line.replace("[generate]", "[append]")))
+    generator.dimensions()
+    d = (day - generator.cfg.start_date).days
+    rng = np.random.default_rng([generator.cfg.seed, DAY_STREAM, d])
+    generator.orders_and_items(np.array([d]), rng)
+    today = {k: v.copy() for k, v in generator.items.items()}
+    orders_today = (generator.order_cust, generator.order_day, generator.order_store)
+
+    # the purchase history as landed, for bought-before and recency of today's audiences
+    with duckdb.connect() as con:
+        raw = out_dir / "raw"
+        lines = con.sql(
+            f"""
+            select o.customer_id - 1 as c, i.product_id - 1 as p,
+                   date_diff('day', date '{generator.cfg.start_date}', o.order_date) as d
+            from read_parquet('{raw}/order_items/*.parquet') as i
+            join read_parquet('{raw}/orders/*.parquet') as o using (order_id)
+            """
+        ).df()
+    generator._history = PairHistory(
+        lines.c.to_numpy(), lines.p.to_numpy(), generator.product_category[lines.p.to_numpy()], lines.d.to_numpy()
+    )
+    generator.impressions(range(d, d + 1), d, rng)
+    state = manifest["state"]
+    generator.outcomes(
+        rng, horizon=d, first_impression_id=state["next_impression_id"], calibration=manifest["calibration"]
+    )
+    pending = pd.read_parquet(out_dir / PENDING_EVENTS)
+    due = pending.day.to_numpy() <= d
+    generator.events = {k: np.concatenate([pending[k].to_numpy()[due], generator.events[k]]) for k in generator.events}
+    generator.pending = {
+        k: np.concatenate([pending[k].to_numpy()[~due], generator.pending[k]]) for k in generator.pending
+    }
+    generator.order_cust, generator.order_day, generator.order_store = orders_today
+    generator.items = today
+    generator.attach_event_lines()
+    tables = generator.fact_tables(state["next_order_id"], state["next_impression_id"], state["next_redemption_id"])
+    write_dataset(tables, out_dir, landing_batch_name(day, "day"))
+    for name, frame in tables.items():
+        manifest["row_counts"][name] += len(frame)
+    manifest["history_end"] = str(day)
+    manifest["default_run_date"] = str(day + dt.timedelta(days=1))
+    manifest["days_appended"].append(str(day))
+    _save_state(generator, out_dir, manifest, tables)
+    echo(f"[append] {day} landed in {time.perf_counter() - started:.1f} s")
     return manifest
 
 
@@ -777,4 +883,4 @@ def read_manifest(data_dir: Path) -> dict:
     return json.loads(path.read_text())
 
 
-__all__ = ["GeneratorConfig", "Generator", "generate", "read_manifest", "write_dataset"]
+__all__ = ["GeneratorConfig", "Generator", "append_day", "generate", "read_manifest", "write_dataset"]

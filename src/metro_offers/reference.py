@@ -38,21 +38,28 @@ class Reference:
     def day_multipliers(self, dates: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
         """(cycle multiplier, holiday multiplier) for each date.
 
-        The cycle part (weekday x payday) is normalised to mean 1 over the dates so that a
-        segment's ``visits_per_month`` is its average rate outside holidays.
+        The cycle part (weekday x payday) is divided by its mean over the whole calendar of
+        the seeds (every day of the holiday calendar's years), so a segment's
+        ``visits_per_month`` is its average rate outside holidays, and a day gets the same
+        multiplier whether it is generated in the history or appended later.
         """
-        weekday = self.cycles[self.cycles.cycle_type == "weekday"].set_index("cycle_key")["multiplier"]
-        payday = self.cycles[self.cycles.cycle_type == "payday"].set_index("cycle_key")["multiplier"]
-        iso_weekday = np.asarray(dates.day_of_week) + 1
-        cycle = weekday.reindex(iso_weekday).fillna(1.0).to_numpy() * (
-            payday.reindex(np.asarray(dates.day)).fillna(1.0).to_numpy()
-        )
-        cycle = cycle / cycle.mean()
+        first = pd.Timestamp(self.holidays.start_date.min().year, 1, 1)
+        last = pd.Timestamp(self.holidays.end_date.max().year, 12, 31)
+        normaliser = self._cycle(pd.date_range(first, last)).mean()
         holiday = np.ones(len(dates))
         for row in self.holidays.itertuples():
             inside = (dates >= pd.Timestamp(row.start_date)) & (dates <= pd.Timestamp(row.end_date))
             holiday[inside] = row.demand_multiplier
-        return cycle, holiday
+        return self._cycle(dates) / normaliser, holiday
+
+    def _cycle(self, dates: pd.DatetimeIndex) -> np.ndarray:
+        weekday = self.cycles[self.cycles.cycle_type == "weekday"].set_index("cycle_key")["multiplier"]
+        payday = self.cycles[self.cycles.cycle_type == "payday"].set_index("cycle_key")["multiplier"]
+        iso_weekday = np.asarray(dates.day_of_week) + 1
+        return (
+            weekday.reindex(iso_weekday).fillna(1.0).to_numpy()
+            * payday.reindex(np.asarray(dates.day)).fillna(1.0).to_numpy()
+        )
 
     def holiday_windows(self, start: dt.date, end: dt.date) -> pd.DataFrame:
         """Holiday windows that lie entirely inside [start, end]."""

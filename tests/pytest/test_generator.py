@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from metro_offers.generator import TRUTH_WINDOW_DAYS, Generator, GeneratorConfig, generate
+from metro_offers.generator import TRUTH_WINDOW_DAYS, Generator, GeneratorConfig, append_day, generate
 from metro_offers.raw_contract import PRIMARY_KEYS, RAW_TABLES, arrow_schema
 from metro_offers.reference import load_reference
 
@@ -206,3 +206,36 @@ def test_invalid_configuration_is_refused():
         GeneratorConfig(customers=0).validate()
     with pytest.raises(ValueError, match="conversion_rate"):
         GeneratorConfig(conversion_rate=1.5).validate()
+
+
+def test_appending_days_lands_new_files_with_continuing_ids(tmp_path):
+    config = GeneratorConfig(customers=1_500, products=800, offers=60, days=90, end_date=dt.date(2026, 10, 31))
+    generate(config, tmp_path, echo=lambda _: None)
+    before = read_tables(tmp_path)
+    first_day, second_day = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
+    with pytest.raises(ValueError, match="next day to land is 2026-11-01"):
+        append_day(tmp_path, second_day, echo=lambda _: None)
+    append_day(tmp_path, first_day, echo=lambda _: None)
+    manifest = append_day(tmp_path, second_day, echo=lambda _: None)
+    assert manifest["history_end"] == "2026-11-02" and manifest["default_run_date"] == "2026-11-03"
+    for table in ("orders", "order_items", "impressions", "redemptions"):
+        assert (tmp_path / "raw" / table / "landed_2026-11-02_day.parquet").exists()
+    after = read_tables(tmp_path)
+    new_orders = after["orders"][after["orders"].order_date > pd.Timestamp(config.end_date)]
+    assert set(new_orders.order_date) == {pd.Timestamp(first_day), pd.Timestamp(second_day)}
+    assert new_orders.order_id.min() == before["orders"].order_id.max() + 1
+    # earlier batches are untouched, keys stay unique across batches
+    pd.testing.assert_frame_equal(after["orders"].iloc[: len(before["orders"])], before["orders"])
+    for name, key in PRIMARY_KEYS.items():
+        assert not after[name].duplicated(list(key)).any(), name
+    # redemptions of the new days: decided when their impression was generated, each on a
+    # discounted order line of that day
+    new_red = after["redemptions"][after["redemptions"].redemption_date > pd.Timestamp(config.end_date)]
+    assert len(new_red) > 0
+    lines = after["order_items"].merge(after["orders"], on="order_id")
+    backed = new_red.merge(lines, on=["order_id", "product_id", "offer_id"])
+    assert len(backed) == len(new_red) and (backed.order_date == backed.redemption_date).all()
+    assert new_red.impression_id.isin(after["impressions"].impression_id).all()
+    # appending a landed day again changes nothing
+    append_day(tmp_path, second_day, echo=lambda _: None)
+    assert len(read_tables(tmp_path)["orders"]) == len(after["orders"])

@@ -48,15 +48,20 @@ def test_pair_noise_is_a_deterministic_standard_normal():
 def test_day_multipliers_by_hand():
     ref = load_reference()
     # Monday 2026-12-14 (inside Christmas) and Sunday 2026-12-20
-    days = pd.DatetimeIndex([dt.date(2026, 12, 14), dt.date(2026, 12, 20)])
-    cycle, holiday = ref.day_multipliers(days)
+    cycle, holiday = ref.day_multipliers(pd.DatetimeIndex([dt.date(2026, 12, 14), dt.date(2026, 12, 20)]))
     np.testing.assert_allclose(holiday, [2.5, 2.5])
-    # weekday multipliers 1.00 (Mon) and 0.35 (Sun), normalised to mean 1 over the two days
-    np.testing.assert_allclose(cycle, [1.0 / 0.675, 0.35 / 0.675])
-    # payday: the 1st of a month gets its 1.2 on top of the weekday's
+    # weekday multipliers 1.00 (Mon) and 0.35 (Sun); the normaliser is the same for both days
+    np.testing.assert_allclose(cycle[1] / cycle[0], 0.35)
+    # payday: the 1st of a month gets its 1.2 on top of the weekday's (both Mondays)
     cycle, holiday = ref.day_multipliers(pd.DatetimeIndex([dt.date(2026, 6, 1), dt.date(2026, 6, 8)]))
-    np.testing.assert_allclose(cycle[0] / cycle[1], 1.2)  # both Mondays
+    np.testing.assert_allclose(cycle[0] / cycle[1], 1.2)
     np.testing.assert_allclose(holiday, [1.0, 1.0])
+    # a day's multiplier does not depend on the other days asked for (appending a day later)
+    alone, _ = ref.day_multipliers(pd.DatetimeIndex([dt.date(2026, 6, 1)]))
+    np.testing.assert_allclose(alone, cycle[:1])
+    # the cycles average 1 over a whole year
+    year, _ = ref.day_multipliers(pd.date_range("2026-01-01", "2026-12-31"))
+    assert year.mean() == pytest.approx(1.0, abs=0.01)
 
 
 def test_reference_seeds_are_consistent():
