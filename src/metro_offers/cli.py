@@ -141,18 +141,40 @@ def build(run_date, data_dir, skip_validation, selector) -> None:
     from metro_offers.generator import read_manifest
 
     data_dir = (data_dir or _default_data_dir()).resolve()
-    raw_dir = data_dir / "raw"
     try:
         manifest = read_manifest(data_dir)
     except FileNotFoundError as error:
         raise click.ClickException(str(error)) from error
     as_of = run_date.date() if run_date else dt.date.fromisoformat(manifest["default_run_date"])
+    _build(data_dir, as_of, validate_first=not skip_validation, selector=selector)
+
+
+def _build(data_dir: Path, as_of: dt.date, validate_first: bool, selector: str | None) -> None:
     started = time.perf_counter()
-    if not skip_validation:
+    raw_dir = data_dir / "raw"
+    if validate_first:
         _validate(raw_dir)
     args = ["build"] + (["--select", selector] if selector else [])
     run_dbt(args, {"run_date": str(as_of), "raw_root": str(raw_dir)})
     click.echo(f"[build] warehouse built as of {as_of} in {time.perf_counter() - started:.1f} s")
+
+
+@main.command()
+@click.option("--date", "day", required=True, type=click.DateTime(["%Y-%m-%d"]), help="The day to land.")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None)
+def daily(day, data_dir) -> None:
+    """Land day DATE of synthetic data, validate, and dbt build with run_date DATE.
+
+    Features as of DATE use data strictly before it, so the day landed now feeds the next
+    day's run. Landing a day twice changes nothing; days must be landed in order."""
+    from metro_offers.generator import append_day
+
+    data_dir = (data_dir or _default_data_dir()).resolve()
+    try:
+        append_day(data_dir, day.date(), echo=click.echo)
+    except (ValueError, FileNotFoundError) as error:
+        raise click.ClickException(str(error)) from error
+    _build(data_dir, day.date(), validate_first=True, selector=None)
 
 
 @main.command()

@@ -845,6 +845,10 @@ def append_day(out_dir: Path, day: dt.date, echo=print) -> dict:
                    date_diff('day', date '{generator.cfg.start_date}', o.order_date) as d
             from read_parquet('{raw}/order_items/*.parquet') as i
             join read_parquet('{raw}/orders/*.parquet') as o using (order_id)
+            -- rows the warehouse quarantines (unknown keys) are no purchase history
+            where i.product_id between 1 and {generator.cfg.products}
+              and o.customer_id between 1 and {generator.cfg.customers}
+              and i.quantity > 0
             """
         ).df()
     generator._history = PairHistory(
