@@ -102,3 +102,17 @@ def test_many_bad_rows_fail_with_examples(landing):
     assert finding.examples and {"order_id", "line_number", "quantity"} <= set(finding.examples[0])
     assert finding.examples[0]["quantity"] < 0
     assert "order_items.quantity" in report.render()
+
+
+def test_only_new_files_are_checked_once_validated(landing):
+    ensure_valid(landing, echo=lambda _: None)
+    again = validate_landing_zone(landing, echo=lambda _: None)
+    assert again.success and not any(again.files_checked.values())
+    assert again.row_counts["order_items"] > 0  # counts still cover every file
+    # a new batch with 5% negative quantities: only it is checked, and it fails
+    [history] = (landing / "order_items").glob("*.parquet")
+    day = pq.read_table(history).slice(0, 400)
+    pq.write_table(_negate_quantities(0.05)(day), landing / "order_items" / "landed_2099-01-01_day.parquet")
+    report = validate_landing_zone(landing, echo=lambda _: None)
+    assert report.files_checked["order_items"] == ["order_items/landed_2099-01-01_day.parquet"]
+    assert [(f.table, f.column) for f in report.findings] == [("order_items", "quantity")]
