@@ -38,7 +38,7 @@ customer_categories as (
     inner join live_per_category as live on spend.category_id = live.category_id
     left join redeemed_live_per_category as redeemed
         on spend.customer_id = redeemed.customer_id and spend.category_id = redeemed.category_id
-    where spend.category_spend_share > 0
+    where spend.as_of_date = {{ run_date() }} and spend.category_spend_share > 0
 ),
 
 scored as (

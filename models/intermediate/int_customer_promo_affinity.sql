@@ -1,38 +1,68 @@
--- Promo affinity: the customer's redemption rate on offers shown before run_date, smoothed
--- towards the global rate with var promo_affinity_prior_strength pseudo-impressions, so a
--- customer shown nothing gets the global rate rather than 0/0.
+-- Promo affinity per customer and as-of date: the redemption rate on offers shown before the
+-- as-of date, smoothed towards the global rate before the as-of date with var
+-- promo_affinity_prior_strength pseudo-impressions, so a customer shown nothing gets the
+-- global rate rather than 0/0.
 with shown as (
     select
-        customer_id,
-        count(*) as impressions_shown
-    from {{ ref('stg_metro__impressions') }}
-    where not is_control and impression_date < {{ run_date() }}
-    group by customer_id
+        requests.customer_id,
+        requests.as_of_date,
+        count(impressions.impression_id) as impressions_shown
+    from {{ ref('int_feature_requests') }} as requests
+    left join {{ ref('stg_metro__impressions') }} as impressions
+        on
+            requests.customer_id = impressions.customer_id
+            and requests.as_of_date > impressions.impression_date
+            and not impressions.is_control
+    group by requests.customer_id, requests.as_of_date
 ),
 
 redeemed as (
     select
-        customer_id,
-        count(*) as redemptions
-    from {{ ref('stg_metro__redemptions') }}
-    where redemption_date < {{ run_date() }}
-    group by customer_id
+        requests.customer_id,
+        requests.as_of_date,
+        count(redemptions.redemption_id) as redemptions
+    from {{ ref('int_feature_requests') }} as requests
+    left join {{ ref('stg_metro__redemptions') }} as redemptions
+        on
+            requests.customer_id = redemptions.customer_id
+            and requests.as_of_date > redemptions.redemption_date
+    group by requests.customer_id, requests.as_of_date
 ),
 
+daily_totals as (
+    select
+        impression_date as activity_date,
+        count(*) as shown,
+        0 as redeemed
+    from {{ ref('stg_metro__impressions') }}
+    where not is_control
+    group by impression_date
+    union all
+    select
+        redemption_date as activity_date,
+        0 as shown,
+        count(*) as redeemed
+    from {{ ref('stg_metro__redemptions') }}
+    group by redemption_date
+),
+
+-- the prior is point-in-time too: the global rate before each as-of date
 global_rate as (
-    select coalesce(
-        (select sum(redemptions) from redeemed) / nullif((select sum(impressions_shown) from shown), 0),
-        0
-    ) as redemption_rate
+    select
+        dates.as_of_date,
+        coalesce(sum(daily_totals.redeemed) / nullif(sum(daily_totals.shown), 0), 0) as redemption_rate
+    from (select distinct as_of_date from {{ ref('int_feature_requests') }}) as dates
+    left join daily_totals on dates.as_of_date > daily_totals.activity_date
+    group by dates.as_of_date
 )
 
 select
-    customers.customer_id,
-    coalesce(shown.impressions_shown, 0) as impressions_shown,
-    coalesce(redeemed.redemptions, 0) as redemptions,
-    (coalesce(redeemed.redemptions, 0) + {{ var('promo_affinity_prior_strength') }} * global_rate.redemption_rate)
-    / (coalesce(shown.impressions_shown, 0) + {{ var('promo_affinity_prior_strength') }}) as promo_affinity
-from {{ ref('int_customers_active') }} as customers
-cross join global_rate
-left join shown on customers.customer_id = shown.customer_id
-left join redeemed on customers.customer_id = redeemed.customer_id
+    shown.customer_id,
+    shown.as_of_date,
+    shown.impressions_shown,
+    redeemed.redemptions,
+    (redeemed.redemptions + {{ var('promo_affinity_prior_strength') }} * global_rate.redemption_rate)
+    / (shown.impressions_shown + {{ var('promo_affinity_prior_strength') }}) as promo_affinity
+from shown
+inner join redeemed on shown.customer_id = redeemed.customer_id and shown.as_of_date = redeemed.as_of_date
+inner join global_rate on shown.as_of_date = global_rate.as_of_date

@@ -1,34 +1,46 @@
--- Recency, frequency and monetary value per customer as of run_date.
--- recency: days since the last order (any time before run_date; null without orders);
--- frequency and monetary: orders and spend inside the look-back window.
-with order_totals as (
+-- Recency, frequency, monetary value and basket mix per customer and as-of date, from orders
+-- strictly before the as-of date. Recency counts from the last order ever before it (null
+-- without orders); frequency, monetary and the basket mix cover the var
+-- feature_lookback_days window ending the day before it.
+with windowed as (
     select
-        customer_id,
-        order_id,
-        order_date,
-        sum(line_revenue) as order_value
-    from {{ ref('int_order_lines_as_of_run_date') }}
-    group by customer_id, order_id, order_date
+        requests.customer_id,
+        requests.as_of_date,
+        orders.order_id,
+        orders.order_date,
+        orders.order_value,
+        orders.private_label_value,
+        orders.order_lines,
+        orders.promo_lines,
+        orders.order_date >= {{ dbt.dateadd('day', -1 * var('feature_lookback_days'), 'requests.as_of_date') }}
+            as in_window
+    from {{ ref('int_feature_requests') }} as requests
+    left join {{ ref('int_customer_orders') }} as orders
+        on requests.customer_id = orders.customer_id and requests.as_of_date > orders.order_date
 ),
 
-per_customer as (
+per_request as (
     select
         customer_id,
+        as_of_date,
         max(order_date) as last_order_date,
-        count(case when order_date >= {{ lookback_start() }} then order_id end) as frequency,
-        coalesce(sum(case when order_date >= {{ lookback_start() }} then order_value end), 0) as monetary
-    from order_totals
-    group by customer_id
+        count(case when in_window then order_id end) as frequency,
+        coalesce(sum(case when in_window then order_value end), 0) as monetary,
+        sum(case when in_window then private_label_value end) as private_label_value,
+        sum(case when in_window then order_lines end) as order_lines,
+        sum(case when in_window then promo_lines end) as promo_lines
+    from windowed
+    group by customer_id, as_of_date
 )
 
 select
-    customers.customer_id,
-    per_customer.last_order_date,
-    {{ days_between('per_customer.last_order_date', run_date()) }} as recency_days,
-    coalesce(per_customer.frequency, 0) as frequency,
-    coalesce(per_customer.monetary, 0) as monetary,
-    case
-        when per_customer.frequency > 0 then per_customer.monetary / per_customer.frequency
-    end as avg_basket_value
-from {{ ref('int_customers_active') }} as customers
-left join per_customer on customers.customer_id = per_customer.customer_id
+    customer_id,
+    as_of_date,
+    last_order_date,
+    {{ days_between('last_order_date', 'as_of_date') }} as recency_days,
+    frequency,
+    monetary,
+    case when frequency > 0 then monetary / frequency end as avg_basket_value,
+    private_label_value / nullif(monetary, 0) as private_label_spend_share,
+    promo_lines / nullif(order_lines, 0) as promo_line_share
+from per_request

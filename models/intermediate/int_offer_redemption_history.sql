@@ -1,59 +1,106 @@
--- Historical redemption rate of each offer from impressions shown before run_date,
--- smoothed towards its category's rate with var redemption_rate_prior_strength
--- pseudo-impressions (a new offer starts at its category's rate, a new category at the
--- global rate).
-with shown as (
+-- Impressions shown and redemptions of each offer before each as-of date, and its historical
+-- redemption rate smoothed towards its category's rate before that date with var
+-- redemption_rate_prior_strength pseudo-impressions (a new offer starts at its category's
+-- rate, which itself is smoothed towards the global rate).
+with daily as (
     select
         offer_id,
-        count(*) as impressions_shown
+        impression_date as activity_date,
+        count(*) as shown,
+        0 as redeemed
     from {{ ref('stg_metro__impressions') }}
-    where not is_control and impression_date < {{ run_date() }}
-    group by offer_id
+    where not is_control
+    group by offer_id, impression_date
+    union all
+    select
+        offer_id,
+        redemption_date as activity_date,
+        0 as shown,
+        count(*) as redeemed
+    from {{ ref('stg_metro__redemptions') }}
+    group by offer_id, redemption_date
 ),
 
-redeemed as (
+daily_by_category as (
     select
-        offer_id,
-        count(*) as redemptions
-    from {{ ref('stg_metro__redemptions') }}
-    where redemption_date < {{ run_date() }}
-    group by offer_id
+        offers.category_id,
+        daily.activity_date,
+        sum(daily.shown) as shown,
+        sum(daily.redeemed) as redeemed
+    from daily
+    inner join {{ ref('stg_metro__offers') }} as offers on daily.offer_id = offers.offer_id
+    group by offers.category_id, daily.activity_date
+),
+
+requests as (
+    select
+        requests.offer_id,
+        requests.as_of_date,
+        offers.category_id
+    from {{ ref('int_offer_feature_requests') }} as requests
+    inner join {{ ref('stg_metro__offers') }} as offers on requests.offer_id = offers.offer_id
 ),
 
 per_offer as (
     select
-        offers.offer_id,
-        offers.category_id,
-        coalesce(shown.impressions_shown, 0) as impressions_shown,
-        coalesce(redeemed.redemptions, 0) as redemptions
-    from {{ ref('stg_metro__offers') }} as offers
-    left join shown on offers.offer_id = shown.offer_id
-    left join redeemed on offers.offer_id = redeemed.offer_id
+        requests.offer_id,
+        requests.as_of_date,
+        requests.category_id,
+        cast(coalesce(sum(daily.shown), 0) as bigint) as impressions_shown,
+        cast(coalesce(sum(daily.redeemed), 0) as bigint) as redemptions
+    from requests
+    left join daily on requests.offer_id = daily.offer_id and requests.as_of_date > daily.activity_date
+    group by requests.offer_id, requests.as_of_date, requests.category_id
+),
+
+category_totals as (
+    select
+        category_dates.category_id,
+        category_dates.as_of_date,
+        coalesce(sum(daily_by_category.shown), 0) as shown,
+        coalesce(sum(daily_by_category.redeemed), 0) as redeemed
+    from (
+        select distinct
+            category_id,
+            as_of_date
+        from requests
+    ) as category_dates
+    left join daily_by_category
+        on
+            category_dates.category_id = daily_by_category.category_id
+            and category_dates.as_of_date > daily_by_category.activity_date
+    group by category_dates.category_id, category_dates.as_of_date
 ),
 
 global_rate as (
-    select coalesce(sum(redemptions) / nullif(sum(impressions_shown), 0), 0) as redemption_rate
-    from per_offer
+    select
+        dates.as_of_date,
+        coalesce(sum(daily.redeemed) / nullif(sum(daily.shown), 0), 0) as redemption_rate
+    from (select distinct as_of_date from requests) as dates
+    left join daily on dates.as_of_date > daily.activity_date
+    group by dates.as_of_date
 ),
 
 category_rate as (
     select
-        per_offer.category_id,
+        category_totals.category_id,
+        category_totals.as_of_date,
         (
-            sum(per_offer.redemptions)
-            + {{ var('redemption_rate_prior_strength') }} * any_value(global_rate.redemption_rate)
+            category_totals.redeemed
+            + {{ var('redemption_rate_prior_strength') }} * global_rate.redemption_rate
         )
-        / (sum(per_offer.impressions_shown) + {{ var('redemption_rate_prior_strength') }}) as redemption_rate
-    from per_offer
-    cross join global_rate
-    group by per_offer.category_id
+        / (category_totals.shown + {{ var('redemption_rate_prior_strength') }}) as redemption_rate
+    from category_totals
+    inner join global_rate on category_totals.as_of_date = global_rate.as_of_date
 )
 
 select
     per_offer.offer_id,
+    per_offer.as_of_date,
     per_offer.impressions_shown,
     per_offer.redemptions,
     (per_offer.redemptions + {{ var('redemption_rate_prior_strength') }} * category_rate.redemption_rate)
     / (per_offer.impressions_shown + {{ var('redemption_rate_prior_strength') }}) as historical_redemption_rate
 from per_offer
-inner join category_rate on per_offer.category_id = category_rate.category_id
+inner join category_rate
+    on per_offer.category_id = category_rate.category_id and per_offer.as_of_date = category_rate.as_of_date

@@ -17,5 +17,6 @@ select
     history.historical_redemption_rate
 from {{ ref('stg_metro__offers') }} as offers
 inner join {{ ref('int_offer_economics') }} as economics on offers.offer_id = economics.offer_id
-inner join {{ ref('int_offer_redemption_history') }} as history on offers.offer_id = history.offer_id
+inner join {{ ref('int_offer_redemption_history') }} as history
+    on offers.offer_id = history.offer_id and history.as_of_date = {{ run_date() }}
 where {{ run_date() }} between offers.start_date and offers.end_date

@@ -36,4 +36,7 @@ inner join {{ ref('offer_features') }} as offers on pool.offer_id = offers.offer
 left join {{ ref('int_customer_products_bought') }} as bought
     on pool.customer_id = bought.customer_id and offers.product_id = bought.product_id
 left join {{ ref('int_customer_category_spend') }} as category_spend
-    on pool.customer_id = category_spend.customer_id and offers.category_id = category_spend.category_id
+    on
+        pool.customer_id = category_spend.customer_id
+        and offers.category_id = category_spend.category_id
+        and pool.as_of_date = category_spend.as_of_date
