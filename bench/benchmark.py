@@ -8,6 +8,7 @@ printed. Usage:
 
     python bench/benchmark.py                  # every scenario
     python bench/benchmark.py --only 1k 10k    # some of them
+    python bench/benchmark.py --readme-from bench/results/latest.json   # only refresh the README
 """
 
 from __future__ import annotations
@@ -115,34 +116,76 @@ def run_scenario(name: str, options: list[str], workdir: Path) -> dict:
     return result
 
 
-def markdown(results: list[dict]) -> str:
-    head = (
-        "| scenario | orders | order items | impressions | redemptions | generate s | generate peak MiB "
-        "| validate s | dbt build s | build peak MiB | pool / customer | strategy shares (aff/seg/rep/mar) |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
-    )
+def readme_section(report: dict) -> str:
+    """The README's benchmark table and its reading, from a results file."""
+    results = {r["scenario"]: r for r in report["results"]}
     rows = []
-    for r in results:
-        shares = r["strategy_share_of_pool"]
+    for r in report["results"]:
+        raw, shares = r["raw_rows"], r["strategy_share_of_pool"]
         share_text = " / ".join(
             f"{shares.get(k, 0):.2f}"
             for k in ("category_affinity", "segment_popularity", "repeat_purchase", "high_margin")
         )
-        raw = r["raw_rows"]
-        rows.append(
-            f"| {r['scenario']} | {raw['orders']:,} | {raw['order_items']:,} | {raw['impressions']:,} "
-            f"| {raw['redemptions']:,} | {r['generate']['seconds']} | {r['generate']['peak_rss_mib']:,} "
-            f"| {r['validate']['seconds']} | {r['dbt_build']['seconds']} | {r['dbt_build']['peak_rss_mib']:,} "
-            f"| {r['mean_pool_size_per_customer']:.1f} | {share_text} |"
-        )
-    return "\n".join([head, *rows])
+        gen, val, build = r["generate"], r["validate"], r["dbt_build"]
+        cells = [
+            r["scenario"],
+            *(f"{raw[t]:,}" for t in ("customers", "offers", "orders", "order_items", "impressions", "redemptions")),
+            f"{raw['offer_truth']:,}",
+            f"{gen['seconds']:.1f}",
+            f"{gen['peak_rss_mib']:,}",
+            f"{val['seconds']:.1f}",
+            f"{val['peak_rss_mib']:,}",
+            f"{build['seconds']:.1f}",
+            f"{build['peak_rss_mib']:,}",
+            f"{r['mean_pool_size_per_customer']:.1f}",
+            share_text,
+        ]
+        rows.append("| " + " | ".join(cells) + " |")
+    m = report["machine"]
+    text = [
+        f"Measured {report['measured_at']} on this project's machine ({m['cpus']} cores, {m['memory_gib']} GiB, "
+        f"Python {m['python']}), one run per scenario:",
+        "",
+        "| scenario | customers | offers | orders | order items | impressions | redemptions | truth rows "
+        "| generate s | generate peak MiB | validate s | validate peak MiB | dbt build s | dbt build peak MiB "
+        "| pool per customer | pool share: affinity / segment / repeat / margin |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        *rows,
+    ]
+    if {"legacy_shape", "50k"} <= results.keys():
+        legacy, default = results["legacy_shape"], results["50k"]
+        legacy_total = sum(legacy[step]["seconds"] for step in ("generate", "validate", "dbt_build"))
+        peak = max(default[step]["peak_rss_mib"] for step in ("generate", "validate", "dbt_build")) / 1024
+        text += [
+            "",
+            f"Against the targets: at the legacy shape generation takes {legacy['generate']['seconds']:.1f} s "
+            f"(legacy generator: 318 s) and generate + validate + build {legacy_total:.1f} s (legacy: 812 s). "
+            f"At the default scale generation takes {default['generate']['seconds']:.1f} s (target 60 s), "
+            f"`dbt build` {default['dbt_build']['seconds']:.1f} s (target 60 s), and the largest step peaks at "
+            f"{peak:.1f} GiB (target 4 GiB).",
+        ]
+    return "\n".join(text)
+
+
+def update_readme(report: dict, readme: Path) -> None:
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    text = readme.read_text()
+    before, rest = text.split(start)
+    _, after = rest.split(end)
+    readme.write_text(f"{before}{start}\n{readme_section(report)}\n{end}{after}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="*", choices=list(SCENARIOS), help="scenarios to run (default: all)")
     parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "latest.json"))
+    parser.add_argument(
+        "--readme-from", metavar="RESULTS_JSON", help="only rewrite the README's table from a results file"
+    )
     args = parser.parse_args()
+    if args.readme_from:
+        update_readme(json.loads(Path(args.readme_from).read_text()), ROOT / "README.md")
+        return
     names = args.only or list(SCENARIOS)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -161,8 +204,9 @@ def main() -> None:
         for name in names:
             results.append(run_scenario(name, SCENARIOS[name], Path(tmp)))
             output.write_text(json.dumps(report, indent=2))  # after each scenario: partial runs keep results
-    print(markdown(results))
-    print(f"\nwritten to {output}")
+    print(readme_section(report))
+    update_readme(report, ROOT / "README.md")
+    print(f"\nwritten to {output} and the README's benchmark section")
 
 
 if __name__ == "__main__":
