@@ -31,6 +31,13 @@ def dbt_vars() -> dict:
     return yaml.safe_load((_project() / "dbt_project.yml").read_text())["vars"]
 
 
+def _model_store_var() -> dict:
+    """$METRO_MODEL_STORE as the model_store_dir var, when set (passed on the command line, as
+    dbt caches values rendered from environment variables in dbt_project.yml)."""
+    store = os.environ.get("METRO_MODEL_STORE")
+    return {"model_store_dir": str(Path(store).resolve())} if store else {}
+
+
 def run_dbt(args: list[str], dbt_variables: dict, echo=click.echo) -> None:
     """Run dbt in the project folder with the given vars; raise ClickException on failure."""
     dbt = Path(sys.executable).parent / "dbt"
@@ -155,7 +162,7 @@ def _build(data_dir: Path, as_of: dt.date, validate_first: bool, selector: str |
     if validate_first:
         _validate(raw_dir)
     args = ["build"] + (["--select", selector] if selector else [])
-    run_dbt(args, {"run_date": str(as_of), "raw_root": str(raw_dir)})
+    run_dbt(args, {"run_date": str(as_of), "raw_root": str(raw_dir), **_model_store_var()})
     click.echo(f"[build] warehouse built as of {as_of} in {time.perf_counter() - started:.1f} s")
 
 

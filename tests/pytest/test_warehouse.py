@@ -27,7 +27,8 @@ CLI = str(Path(sys.executable).parent / "metro-offers")
 
 
 def run_cli(*args, warehouse: Path, check=True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "METRO_WAREHOUSE": str(warehouse)}
+    # each warehouse keeps its rankers beside it, never in the project's own store
+    env = {**os.environ, "METRO_WAREHOUSE": str(warehouse), "METRO_MODEL_STORE": str(warehouse.with_suffix(".models"))}
     completed = subprocess.run([CLI, *args], env=env, capture_output=True, text=True, cwd=project_root())
     if check and completed.returncode != 0:
         raise AssertionError(
@@ -143,12 +144,37 @@ def test_features_are_as_of_the_run_date(built):
     assert (merged == rfm_by_hand).mean() > 0.99
 
 
+def test_recommendations_rank_the_pool_with_the_registered_model(built):
+    _, warehouse, manifest, result = built
+    assert "[ranker] registered" in result.stdout
+    recs = query(warehouse, "select * from marts.recommendations")
+    registry = query(warehouse, "select * from marts.model_registry")
+    assert len(registry) == 1 and registry.is_live.all()
+    assert (recs.model_version == registry.model_version[0]).all()
+    assert (recs.run_date == pd.Timestamp(manifest["default_run_date"])).all()
+    assert recs.score.between(0, 1).all()
+    per_customer = recs.groupby("customer_id")
+    assert per_customer.size().max() <= 10
+    # ranks run 1..n per customer and follow the score
+    assert (per_customer.recommendation_rank.max() == per_customer.size()).all()
+    ordered = recs.sort_values(["customer_id", "recommendation_rank"])
+    assert (ordered.groupby("customer_id").score.diff().dropna() <= 0).all()
+    # every customer with candidates gets recommendations
+    pool_customers = query(warehouse, "select count(distinct customer_id) as n from marts.candidate_pool").n[0]
+    assert recs.customer_id.nunique() == pool_customers
+
+
 def test_rebuilding_the_same_date_changes_nothing(built):
     data, warehouse, _, _ = built
-    sql = "select * from marts.candidate_features order by customer_id, offer_id"
-    before = query(warehouse, sql)
-    run_cli("build", "--data-dir", str(data), "--skip-validation", warehouse=warehouse)
-    pd.testing.assert_frame_equal(before, query(warehouse, sql))
+    queries = [
+        "select * from marts.candidate_features order by customer_id, offer_id",
+        "select * from marts.recommendations order by customer_id, recommendation_rank",
+    ]
+    before = [query(warehouse, sql) for sql in queries]
+    result = run_cli("build", "--data-dir", str(data), "--skip-validation", warehouse=warehouse)
+    assert "[ranker] training" not in result.stdout  # the registered model is reused
+    for sql, frame in zip(queries, before, strict=True):
+        pd.testing.assert_frame_equal(frame, query(warehouse, sql))
 
 
 def test_build_as_of_an_earlier_date(built, tmp_path):

@@ -1,0 +1,19 @@
+"""Scores every candidate of the pool with the registered ranker, training one first when no
+model is registered or var force_retrain is true (logic: metro_offers.ranking)."""
+
+import datetime as dt
+from pathlib import Path
+
+from metro_offers.ranking import ranker_scores
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    settings = dbt.config.get("meta")
+    return ranker_scores(
+        candidates=dbt.ref("candidate_features").df(),
+        examples=dbt.ref("training_examples").df(),
+        run_date=dt.date.fromisoformat(settings["run_date"]),
+        store=Path(settings["model_store_dir"]),
+        force=str(settings["force_retrain"]).lower() == "true",
+    )
