@@ -15,7 +15,7 @@ select
     cast(registry.training_positives as bigint) as training_positives,
     cast(registry.validation_rows as bigint) as validation_rows,
     cast(registry.features as json) as features,
-    cast(registry.parameters as json) as parameters,
+    cast(registry.parameters as json) as model_parameters,
     cast(registry.validation_auc_logistic_regression as double) as validation_auc_logistic_regression,
     cast(registry.validation_auc_lightgbm as double) as validation_auc_lightgbm,
     registry.chosen_model,
