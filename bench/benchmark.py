@@ -93,7 +93,8 @@ def warehouse_counts(warehouse: Path) -> dict:
 
 def run_scenario(name: str, options: list[str], workdir: Path) -> dict:
     data, warehouse = workdir / name / "data", workdir / name / "metro.duckdb"
-    env = {**os.environ, "METRO_WAREHOUSE": str(warehouse)}
+    # a fresh model store per scenario: every build trains its own ranker
+    env = {**os.environ, "METRO_WAREHOUSE": str(warehouse), "METRO_MODEL_STORE": str(workdir / name / "models")}
     print(f"== {name}: generate {' '.join(options)}", flush=True)
     generate = run_measured([CLI, "generate", "--data-dir", str(data), *options], env)
     manifest = json.loads((data / "raw" / "_manifest.json").read_text())
