@@ -30,6 +30,9 @@
             {%- elif result.status in ('error', 'fail', 'runtime error') %}{% set ns.failed = ns.failed + 1 %}
             {%- else %}{% set ns.skipped = ns.skipped + 1 %}{% endif %}
         {%- endfor %}
+        {%- set scores_node = graph.nodes.get('model.' ~ project_name ~ '.ranker_scores') %}
+        {%- set scores = adapter.get_relation(scores_node.database, scores_node.schema, scores_node.alias)
+            if scores_node else none %}
         {%- set counted = [] %}
         {%- for name in var('pipeline_runs_counted_models') %}
             {%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ name) %}
@@ -55,6 +58,6 @@
                 '{{ name }}', (select count(*) from {{ relation }}){% if not loop.last %},{% endif %}
                 {%- endfor %}
             ){% else %}null{% endif %},
-            null;
+            {% if scores %}(select max(model_version) from {{ scores }}){% else %}null{% endif %};
     {%- endif %}
 {%- endmacro %}

@@ -263,6 +263,8 @@ def test_daily_run_lands_a_day_builds_and_logs_the_run_once_per_build(built, tmp
     assert len(runs) == 2
     assert (runs.run_date == pd.Timestamp(day)).all() and (runs.status == "success").all()
     assert (runs.nodes_failed == 0).all() and (runs.nodes_succeeded > 200).all()
+    live_model = query(warehouse, "select model_version from marts.model_registry where is_live")
+    assert (runs.model_version == live_model.model_version[0]).all()
     counts = json.loads(runs.row_counts.iloc[-1])
     assert counts["candidate_pool"] == len(first)
     # a day out of order is refused with a clear message
