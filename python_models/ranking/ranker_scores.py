@@ -1,5 +1,6 @@
 """Scores every candidate of the pool with the registered ranker, training one first when no
-model is registered or var force_retrain is true (logic: metro_offers.ranking)."""
+model is registered, drift recommends it, or var force_retrain is true (logic:
+metro_offers.ranking)."""
 
 import datetime as dt
 from pathlib import Path
@@ -16,4 +17,6 @@ def model(dbt, session):
         run_date=dt.date.fromisoformat(settings["run_date"]),
         store=Path(settings["model_store_dir"]),
         force=str(settings["force_retrain"]).lower() == "true",
+        drift=dbt.ref("feature_drift").df(),
+        reference_bins=int(settings["psi_bins"]),
     )

@@ -212,9 +212,20 @@ def time_split(examples: pd.DataFrame, share: float = VALIDATION_SHARE) -> tuple
     return ~is_valid, is_valid
 
 
-def train(examples: pd.DataFrame, run_date: dt.date, store: Path, reason: str, echo=print) -> RegistryEntry:
+def train(
+    examples: pd.DataFrame,
+    candidates: pd.DataFrame,
+    run_date: dt.date,
+    store: Path,
+    reason: str,
+    reference_bins: int = 10,
+    echo=print,
+) -> RegistryEntry:
     """Train both rankers on the training sample, validate by time, register the better one
-    refitted on the whole sample."""
+    refitted on the whole sample, with the distribution of the features it is about to score
+    (today's candidates) as its drift reference."""
+    from metro_offers.drift import reference_distribution
+
     if examples.empty or examples["label"].sum() == 0:
         raise ValueError("no positive training examples: cannot train a ranker")
     sample = examples[examples["in_training_sample"]].reset_index(drop=True)
@@ -252,7 +263,7 @@ def train(examples: pd.DataFrame, run_date: dt.date, store: Path, reason: str, e
     folder.mkdir(parents=True, exist_ok=True)
     artifact = folder / ARTIFACTS[chosen][0]
     final.save(artifact)
-    reference = reference_distribution(x_sample)
+    reference = reference_distribution(feature_matrix(candidates), reference_bins)
     (folder / "reference.json").write_text(json.dumps(reference))
     entry = RegistryEntry(
         model_version=version,
@@ -289,25 +300,6 @@ def undo_negative_sampling(p: np.ndarray, keep_rate: float) -> np.ndarray:
     return p * keep_rate / (p * keep_rate + 1.0 - p)
 
 
-def reference_distribution(x: pd.DataFrame, bins: int = 10) -> dict:
-    """Per feature: quantile bin edges of the training data and the share in each bin
-    (categories: the share of each level). Saved with the model for drift monitoring."""
-    reference = {}
-    for column in NUMERIC_FEATURES:
-        values = x[column].dropna().to_numpy()
-        edges = np.unique(np.quantile(values, np.linspace(0, 1, bins + 1))) if len(values) else np.array([])
-        counts = np.histogram(values, bins=edges)[0] if len(edges) > 1 else np.array([len(values)])
-        reference[column] = {
-            "edges": edges.tolist(),
-            "shares": (counts / max(1, counts.sum())).tolist(),
-            "missing_share": float(x[column].isna().mean()),
-        }
-    for column in CATEGORICAL_FEATURES:
-        shares = x[column].value_counts(normalize=True, dropna=False)
-        reference[column] = {"levels": {str(k): float(v) for k, v in shares.items()}}
-    return reference
-
-
 def read_registry(store: Path) -> list[dict]:
     path = store / "registry.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
@@ -318,24 +310,44 @@ def load_model(entry: dict):
     return kind.load(Path(entry["artifact_path"]))
 
 
-def retrain_reason(store: Path, force: bool) -> str | None:
-    """Why a build must train (no model registered, or asked to), or None to reuse."""
+def retrain_reason(store: Path, force: bool, drift: pd.DataFrame | None = None) -> str | None:
+    """Why a build must train (no model registered, drift recommends it, or asked to), or None
+    to reuse the registered model."""
     if force:
         return "forced by var force_retrain"
     if not read_registry(store):
         return "no registered model"
+    if drift is not None and len(drift) and bool(drift["retrain_recommended"].any()):
+        alerts = sorted(drift.loc[drift.severity == "alert", "feature"])
+        return f"drift: {len(alerts)} features at alert ({', '.join(alerts)})"
     return None
 
 
+def live_reference(store: Path) -> tuple[dict | None, str | None]:
+    """The latest registered model's drift reference and version (None, None without one)."""
+    entries = read_registry(store)
+    if not entries:
+        return None, None
+    path = Path(entries[-1]["artifact_path"]).parent / "reference.json"
+    return json.loads(path.read_text()), entries[-1]["model_version"]
+
+
 def ranker_scores(
-    candidates: pd.DataFrame, examples: pd.DataFrame, run_date: dt.date, store: Path, force: bool, echo=print
+    candidates: pd.DataFrame,
+    examples: pd.DataFrame,
+    run_date: dt.date,
+    store: Path,
+    force: bool,
+    drift: pd.DataFrame | None = None,
+    reference_bins: int = 10,
+    echo=print,
 ) -> pd.DataFrame:
     """Score every candidate with the registered model, training one first when needed."""
     store.mkdir(parents=True, exist_ok=True)
-    reason = retrain_reason(store, force)
+    reason = retrain_reason(store, force, drift)
     if reason:
         echo(f"[ranker] training: {reason}")
-        train(examples, run_date, store, reason, echo=echo)
+        train(examples, candidates, run_date, store, reason, reference_bins, echo=echo)
     entry = read_registry(store)[-1]
     model = load_model(entry)
     scores = model.predict(feature_matrix(candidates)) if len(candidates) else np.zeros(0)

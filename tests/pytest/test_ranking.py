@@ -126,4 +126,4 @@ def test_training_registers_the_better_model_and_scoring_reuses_it(tmp_path):
 def test_training_without_positives_is_refused(tmp_path):
     examples = synthetic_examples().assign(label=False)
     with pytest.raises(ValueError, match="no positive"):
-        ranking.train(examples, RUN_DATE, tmp_path, "test", echo=lambda _: None)
+        ranking.train(examples, examples, RUN_DATE, tmp_path, "test", echo=lambda _: None)

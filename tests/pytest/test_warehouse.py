@@ -272,3 +272,23 @@ def test_daily_run_lands_a_day_builds_and_logs_the_run_once_per_build(built, tmp
         "daily", "--date", str(day + dt.timedelta(days=2)), "--data-dir", str(copy), warehouse=warehouse, check=False
     )
     assert skipped.returncode != 0 and "next day to land is" in skipped.stderr
+
+
+def test_drift_is_logged_per_run_date_and_retrains_when_it_recommends(built, tmp_path):
+    data, _, _, _ = built
+    warehouse = tmp_path / "drift.duckdb"
+    earlier = CONFIG.end_date - dt.timedelta(days=28)
+    later = CONFIG.end_date + dt.timedelta(days=1)
+    run_cli("build", "--data-dir", str(data), "--run-date", str(earlier), "--skip-validation", warehouse=warehouse)
+    assert query(warehouse, "select count(*) as n from marts.drift_log").n[0] == 0  # no model to compare yet
+    run_cli("build", "--data-dir", str(data), "--run-date", str(later), "--skip-validation", warehouse=warehouse)
+    log = query(warehouse, "select * from marts.drift_log")
+    assert set(log.run_date) == {pd.Timestamp(later)} and len(log) == 17
+    registry = query(warehouse, "select * from marts.model_registry order by trained_at, model_version")
+    recommended = bool(log.retrain_recommended.any())
+    assert len(registry) == (2 if recommended else 1)
+    if recommended:  # a month later the live offers have changed: the offer features drift
+        assert registry.retrain_reason.iloc[-1].startswith("drift: ")
+    # rebuilding the same date replaces its rows instead of adding more
+    run_cli("build", "--data-dir", str(data), "--run-date", str(later), "--skip-validation", warehouse=warehouse)
+    assert len(query(warehouse, "select * from marts.drift_log")) == 17
