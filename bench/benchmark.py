@@ -162,8 +162,9 @@ def readme_section(report: dict) -> str:
             f"Against the targets: at the legacy shape generation takes {legacy['generate']['seconds']:.1f} s "
             f"(legacy generator: 318 s) and generate + validate + build {legacy_total:.1f} s (legacy: 812 s). "
             f"At the default scale generation takes {default['generate']['seconds']:.1f} s (target 60 s), "
-            f"`dbt build` {default['dbt_build']['seconds']:.1f} s (target 60 s), and the largest step peaks at "
-            f"{peak:.1f} GiB (target 4 GiB).",
+            f"`dbt build` of the whole project {default['dbt_build']['seconds']:.1f} s (the foundation layer's "
+            "target was 60 s; the ranking issue allows 90 s more for training, scoring, drift and evaluation), "
+            f"and the largest step peaks at {peak:.1f} GiB (target 4 GiB).",
         ]
     return "\n".join(text)
 
