@@ -100,16 +100,39 @@ DEFAULTS = GeneratorConfig()
     help="Mean P(redeem | shown) the generator calibrates to.",
 )
 @click.option(
+    "--shift-segment",
+    type=click.Choice(["budget", "premium", "family", "horeca"]),
+    default=None,
+    help="A segment whose behaviour changes from --shift-from on (to test drift monitoring).",
+)
+@click.option("--shift-from", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day of the shift.")
+@click.option(
+    "--shift-visit-multiplier",
+    default=DEFAULTS.shift_visit_multiplier,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Visit rate of the shifted segment, times.",
+)
+@click.option(
+    "--shift-basket-multiplier",
+    default=DEFAULTS.shift_basket_multiplier,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Lines per basket of the shifted segment, times.",
+)
+@click.option(
     "--data-dir",
     type=click.Path(path_type=Path),
     default=None,
     help="Where raw/ and truth/ are written [default: <project>/data or $METRO_DATA_DIR].",
 )
-def generate(data_dir, end_date, **sizes_and_rates) -> None:
+def generate(data_dir, end_date, shift_from, **sizes_and_rates) -> None:
     """Generate the synthetic Metro data set into the landing zone."""
     from metro_offers.generator import generate as run_generator
 
-    config = GeneratorConfig(end_date=end_date.date(), **sizes_and_rates)
+    config = GeneratorConfig(
+        end_date=end_date.date(), shift_from=shift_from.date() if shift_from else None, **sizes_and_rates
+    )
     try:
         config.validate()
     except ValueError as error:

@@ -67,6 +67,12 @@ class GeneratorConfig:
     conversion_rate: float = 0.04  # target mean P(redeem | shown) over shown impressions
     organic_share: float = 0.25  # mean P(buy anyway) as a share of the conversion rate
     product_offer_share: float = 0.70  # the rest are category-level offers
+    # A behaviour shift, for drift monitoring: from shift_from on, customers of shift_segment
+    # visit shift_visit_multiplier times as often, with shift_basket_multiplier times the lines.
+    shift_segment: str | None = None
+    shift_from: dt.date | None = None
+    shift_visit_multiplier: float = 1.0
+    shift_basket_multiplier: float = 1.0
 
     @property
     def start_date(self) -> dt.date:
@@ -82,6 +88,18 @@ class GeneratorConfig:
                 raise ValueError(f"{name} must be in [0, 1], got {value}")
         if self.visit_rate_scale <= 0 or self.basket_size_scale <= 0:
             raise ValueError("visit_rate_scale and basket_size_scale must be positive")
+        if (self.shift_segment is None) != (self.shift_from is None):
+            raise ValueError("a shift needs both a segment and a start date")
+        if self.shift_segment is not None and self.shift_segment not in SEGMENTS:
+            raise ValueError(f"unknown shift segment {self.shift_segment!r}; segments: {', '.join(SEGMENTS)}")
+        if self.shift_visit_multiplier <= 0 or self.shift_basket_multiplier <= 0:
+            raise ValueError("shift multipliers must be positive")
+
+    def shifted(self, day_index: np.ndarray) -> np.ndarray:
+        """True on days (indices from the first day of history) inside the shift."""
+        if self.shift_from is None:
+            return np.zeros(len(day_index), dtype=bool)
+        return day_index >= (self.shift_from - self.start_date).days
 
 
 class Progress:
@@ -343,9 +361,13 @@ class Generator:
             seg.visits_per_month.to_numpy()[self.segment_idx] * self.rate_mult * cfg.visit_rate_scale / DAYS_PER_MONTH
         )
 
+        in_shift_segment = self.segment_idx == (SEGMENTS.index(cfg.shift_segment) if cfg.shift_segment else -1)
+        shift_days = cfg.shifted(days)
         order_day, order_cust = [], []
         for i, d in enumerate(days):  # one vectorised draw per day
             p = np.minimum(rate * cycle[i] * holiday[i], 1.0)
+            if shift_days[i]:
+                p = np.where(in_shift_segment, np.minimum(p * cfg.shift_visit_multiplier, 1.0), p)
             visit = (rng.random(n_cust) < p) & (self.signup_day <= d)
             idx = np.flatnonzero(visit)
             order_cust.append(idx)
@@ -360,6 +382,9 @@ class Generator:
 
         # basket lines
         lines_mean = seg.basket_lines_mean.to_numpy()[self.segment_idx[order_cust]] * cfg.basket_size_scale
+        lines_mean = np.where(
+            in_shift_segment[order_cust] & cfg.shifted(order_day), lines_mean * cfg.shift_basket_multiplier, lines_mean
+        )
         n_lines = 1 + rng.poisson(np.maximum(lines_mean - 1, 0))
         line_order = np.repeat(np.arange(n_orders), n_lines)
         line_cust = order_cust[line_order]
@@ -827,7 +852,12 @@ def append_day(out_dir: Path, day: dt.date, echo=print) -> dict:
             f"days are appended in order: the next day to land is {last + dt.timedelta(days=1)}, not {day}"
         )
     started = time.perf_counter()
-    settings = {**manifest["config"], "end_date": dt.date.fromisoformat(manifest["config"]["end_date"])}
+    settings = {
+        **manifest["config"],
+        **{
+            k: dt.date.fromisoformat(manifest["config"][k]) for k in ("end_date", "shift_from") if manifest["config"][k]
+        },
+    }
     generator = Generator(GeneratorConfig(**settings), echo=lambda line: echo(line.replace("[generate]", "[append]")))
     generator.dimensions()
     d = (day - generator.cfg.start_date).days

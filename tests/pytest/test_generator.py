@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -239,3 +240,29 @@ def test_appending_days_lands_new_files_with_continuing_ids(tmp_path):
     # appending a landed day again changes nothing
     append_day(tmp_path, second_day, echo=lambda _: None)
     assert len(read_tables(tmp_path)["orders"]) == len(after["orders"])
+
+
+def test_a_behaviour_shift_changes_only_its_segment_after_its_date(tmp_path):
+    shift_from = dt.date(2026, 10, 4)
+    base = GeneratorConfig(customers=2_000, products=600, offers=30, days=90, end_date=dt.date(2026, 10, 31))
+    shifted = dataclasses.replace(
+        base, shift_segment="budget", shift_from=shift_from, shift_visit_multiplier=0.2, shift_basket_multiplier=2.0
+    )
+    rates = {}
+    for name, config in (("base", base), ("shifted", shifted)):
+        generate(config, tmp_path / name, echo=lambda _: None)
+        t = read_tables(tmp_path / name)
+        orders = t["orders"].merge(t["customers"], on="customer_id")
+        orders["after"] = orders.order_date >= pd.Timestamp(shift_from)
+        lines = t["order_items"].groupby("order_id").size().rename("lines")
+        orders = orders.join(lines, on="order_id")
+        rates[name] = orders.groupby(["segment", "after"]).agg(orders=("order_id", "size"), lines=("lines", "mean"))
+    ratio = rates["shifted"].orders / rates["base"].orders
+    assert ratio[("budget", True)] == pytest.approx(0.2, abs=0.05)
+    assert ratio[("budget", False)] == pytest.approx(1.0, abs=0.05)
+    assert ratio[("family", True)] == pytest.approx(1.0, abs=0.1)
+    assert rates["shifted"].lines[("budget", True)] > 1.6 * rates["base"].lines[("budget", True)]
+    with pytest.raises(ValueError, match="segment and a start date"):
+        dataclasses.replace(base, shift_segment="budget").validate()
+    with pytest.raises(ValueError, match="unknown shift segment"):
+        dataclasses.replace(base, shift_segment="pirates", shift_from=shift_from).validate()

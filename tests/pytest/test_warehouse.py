@@ -3,6 +3,7 @@ test), rejected rows, idempotence, another run date, a refused landing, the docs
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -292,3 +293,40 @@ def test_drift_is_logged_per_run_date_and_retrains_when_it_recommends(built, tmp
     # rebuilding the same date replaces its rows instead of adding more
     run_cli("build", "--data-dir", str(data), "--run-date", str(later), "--skip-validation", warehouse=warehouse)
     assert len(query(warehouse, "select * from marts.drift_log")) == 17
+
+
+def test_a_segment_behaviour_shift_makes_customer_features_alert(built, tmp_path):
+    """The legacy drift check compared a snapshot with itself and never fired. Here Budget
+    customers (40%) nearly stop visiting four weeks before the end of history: recency drifts to
+    alert, while the same two builds on unshifted data leave it quiet."""
+    data, _, _, _ = built
+    shift_from = CONFIG.end_date - dt.timedelta(days=27)
+    shifted = tmp_path / "shifted"
+    generate(
+        dataclasses.replace(
+            CONFIG,
+            shift_segment="budget",
+            shift_from=shift_from,
+            shift_visit_multiplier=0.1,
+            shift_basket_multiplier=2.5,
+        ),
+        shifted,
+        echo=lambda _: None,
+    )
+    psi = {}
+    for name, landing in (("shifted", shifted), ("unshifted", data)):
+        warehouse = tmp_path / f"{name}.duckdb"
+        for run_date in (shift_from, CONFIG.end_date + dt.timedelta(days=1)):
+            run_cli(
+                "build",
+                "--data-dir",
+                str(landing),
+                "--run-date",
+                str(run_date),
+                "--skip-validation",
+                warehouse=warehouse,
+            )
+        psi[name] = query(warehouse, "select feature, psi, severity from marts.drift_log").set_index("feature")
+    assert psi["shifted"].loc["recency_days", "severity"] == "alert"
+    assert psi["unshifted"].loc["recency_days", "severity"] != "alert"
+    assert psi["shifted"].loc["recency_days", "psi"] > 3 * psi["unshifted"].loc["recency_days", "psi"]
