@@ -228,10 +228,10 @@ def train(
 
     if examples.empty or examples["label"].sum() == 0:
         raise ValueError("no positive training examples: cannot train a ranker")
-    sample = examples[examples["in_training_sample"]].reset_index(drop=True)
+    in_sample = examples["in_training_sample"].to_numpy(dtype=bool)
     fit_rows, valid_rows = time_split(examples)
     x_all, y_all = feature_matrix(examples), examples["label"].to_numpy(dtype=int)
-    fit_mask = (fit_rows & examples["in_training_sample"]).to_numpy()
+    fit_mask = fit_rows.to_numpy() & in_sample
     valid_mask = valid_rows.to_numpy()  # every validation row: AUC is measured without sampling
     x_fit, y_fit = x_all[fit_mask], y_all[fit_mask]
     x_valid, y_valid = x_all[valid_mask], y_all[valid_mask]
@@ -249,7 +249,7 @@ def train(
     chosen = max(aucs, key=lambda k: -1 if np.isnan(aucs[k]) else aucs[k])
 
     # refit the chosen model on the whole training sample (LightGBM keeps its validated rounds)
-    x_sample, y_sample = feature_matrix(sample), sample["label"].to_numpy(dtype=int)
+    x_sample, y_sample = x_all[in_sample], y_all[in_sample]
     final = (
         LogisticModel.fit(x_sample, y_sample)
         if chosen == "logistic_regression"
@@ -257,7 +257,7 @@ def train(
     )
     window = (str(examples["impression_date"].min())[:10], str(examples["impression_date"].max())[:10])
     registered = len(read_registry(store))  # a retrain on the same day gets a new version
-    fingerprint = hashlib.sha256(f"{run_date}|{window}|{len(sample)}|{chosen}|{registered}".encode()).hexdigest()[:8]
+    fingerprint = hashlib.sha256(f"{run_date}|{window}|{len(y_sample)}|{chosen}|{registered}".encode()).hexdigest()[:8]
     version = f"{run_date:%Y%m%d}-{fingerprint}"
     folder = store / version
     folder.mkdir(parents=True, exist_ok=True)
@@ -271,7 +271,7 @@ def train(
         run_date=str(run_date),
         training_window_start=window[0],
         training_window_end=window[1],
-        training_rows=len(sample),
+        training_rows=len(y_sample),
         training_positives=int(y_sample.sum()),
         validation_rows=int(valid_mask.sum()),
         features=list(FEATURES),
@@ -285,7 +285,7 @@ def train(
     )
     with (store / "registry.jsonl").open("a") as registry:
         registry.write(json.dumps(asdict(entry)) + "\n")
-    echo(f"[ranker] registered {version} ({chosen}) trained on {len(sample):,} rows")
+    echo(f"[ranker] registered {version} ({chosen}) trained on {len(y_sample):,} rows")
     return entry
 
 
