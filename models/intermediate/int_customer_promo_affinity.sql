@@ -29,30 +29,14 @@ redeemed as (
     group by requests.customer_id, requests.as_of_date
 ),
 
-daily_totals as (
-    select
-        impression_date as activity_date,
-        count(*) as shown,
-        0 as redeemed
-    from {{ ref('stg_metro__impressions') }}
-    where not is_control
-    group by impression_date
-    union all
-    select
-        redemption_date as activity_date,
-        0 as shown,
-        count(*) as redeemed
-    from {{ ref('stg_metro__redemptions') }}
-    group by redemption_date
-),
-
 -- the prior is point-in-time too: the global rate before each as-of date
 global_rate as (
     select
         dates.as_of_date,
         coalesce(sum(daily_totals.redeemed) / nullif(sum(daily_totals.shown), 0), 0) as redemption_rate
     from (select distinct as_of_date from {{ ref('int_feature_requests') }}) as dates
-    left join daily_totals on dates.as_of_date > daily_totals.activity_date
+    left join {{ ref('int_offer_daily_activity') }} as daily_totals
+        on dates.as_of_date > daily_totals.activity_date
     group by dates.as_of_date
 )
 

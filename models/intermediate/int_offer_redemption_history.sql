@@ -5,20 +5,10 @@
 with daily as (
     select
         offer_id,
-        impression_date as activity_date,
-        count(*) as shown,
-        0 as redeemed
-    from {{ ref('stg_metro__impressions') }}
-    where not is_control
-    group by offer_id, impression_date
-    union all
-    select
-        offer_id,
-        redemption_date as activity_date,
-        0 as shown,
-        count(*) as redeemed
-    from {{ ref('stg_metro__redemptions') }}
-    group by offer_id, redemption_date
+        activity_date,
+        shown,
+        redeemed
+    from {{ ref('int_offer_daily_activity') }}
 ),
 
 daily_by_category as (
