@@ -1,12 +1,13 @@
--- The (customer, as-of date) pairs features are computed for: every active customer as of
--- run_date (serving), and every customer shown or held out from an offer before run_date as
--- of the Monday that starts the impression's week (training examples). One feature code
--- path serves both, so training and serving features cannot drift apart.
-with serving as (
+-- The (customer, as-of date) pairs features are computed for: the customers of each
+-- candidate pool as of its date (int_pool_customers: every active customer as of run_date,
+-- the evaluated customers as of the evaluation cutoff), and every customer shown or held out
+-- from an offer before run_date as of the Monday that starts the impression's week (training
+-- examples). One feature code path serves all, so training and serving cannot drift apart.
+with pools as (
     select
         customer_id,
-        {{ run_date() }} as as_of_date
-    from {{ ref('int_customers_active') }}
+        as_of_date
+    from {{ ref('int_pool_customers') }}
 ),
 
 training as (
@@ -20,7 +21,7 @@ training as (
 select
     customer_id,
     as_of_date
-from serving
+from pools
 union
 select
     customer_id,

@@ -1,12 +1,13 @@
--- The (offer, as-of date) pairs offer features are computed for: offers valid on run_date
--- (serving) and every offer shown before run_date as of the Monday that starts the
--- impression's week (training examples).
-with serving as (
+-- The (offer, as-of date) pairs offer features are computed for: the offers of each candidate
+-- pool as of its date (int_pool_dates: serving and evaluation) and every offer shown before
+-- run_date as of the Monday that starts the impression's week (training examples).
+with pools as (
     select
-        offer_id,
-        {{ run_date() }} as as_of_date
-    from {{ ref('stg_metro__offers') }}
-    where {{ run_date() }} between start_date and end_date
+        offers.offer_id,
+        pools.as_of_date
+    from {{ ref('int_pool_dates') }} as pools
+    inner join {{ ref('stg_metro__offers') }} as offers
+        on pools.offers_valid_to >= offers.start_date and pools.offers_valid_from <= offers.end_date
 ),
 
 training as (
@@ -20,7 +21,7 @@ training as (
 select
     offer_id,
     as_of_date
-from serving
+from pools
 union
 select
     offer_id,

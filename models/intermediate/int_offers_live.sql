@@ -1,6 +1,8 @@
--- Offers valid on run_date (start_date <= run_date <= end_date): the only offers that can
--- be recommended, with their economics and history.
+-- The offers each candidate pool may propose (valid on some day of the pool's offer window,
+-- see int_pool_dates), with their economics and their history as of the pool's date.
 select
+    pools.pool,
+    pools.as_of_date,
     offers.offer_id,
     offers.offer_level,
     offers.product_id,
@@ -8,15 +10,16 @@ select
     offers.discount_pct,
     offers.start_date,
     offers.end_date,
-    {{ days_between(run_date(), 'offers.end_date') }} as days_until_expiry,
+    {{ days_between('pools.as_of_date', 'offers.end_date') }} as days_until_expiry,
     economics.base_price,
     economics.unit_margin_after_discount,
     economics.margin_impact,
     history.impressions_shown,
     history.redemptions,
     history.historical_redemption_rate
-from {{ ref('stg_metro__offers') }} as offers
+from {{ ref('int_pool_dates') }} as pools
+inner join {{ ref('stg_metro__offers') }} as offers
+    on pools.offers_valid_to >= offers.start_date and pools.offers_valid_from <= offers.end_date
 inner join {{ ref('int_offer_economics') }} as economics on offers.offer_id = economics.offer_id
 inner join {{ ref('int_offer_redemption_history') }} as history
-    on offers.offer_id = history.offer_id and history.as_of_date = {{ run_date() }}
-where {{ run_date() }} between offers.start_date and offers.end_date
+    on offers.offer_id = history.offer_id and pools.as_of_date = history.as_of_date

@@ -11,4 +11,4 @@ def model(dbt, session):
     dbt.config(materialized="table")
     settings = dbt.config.get("meta")
     reference, model_version = live_reference(Path(settings["model_store_dir"]))
-    return drift_report(dbt.ref("candidate_features").df(), reference, model_version, settings)
+    return drift_report(dbt.ref("candidate_features").filter("pool = 'serving'").df(), reference, model_version, settings)

@@ -1,4 +1,4 @@
-"""Scores every candidate of the pool with the registered ranker, training one first when no
+"""Scores every candidate of the serving pool with the registered ranker, training one first when no
 model is registered, drift recommends it, or var force_retrain is true (logic:
 metro_offers.ranking)."""
 
@@ -12,7 +12,7 @@ def model(dbt, session):
     dbt.config(materialized="table")
     settings = dbt.config.get("meta")
     return ranker_scores(
-        candidates=dbt.ref("candidate_features").df(),
+        candidates=dbt.ref("candidate_features").filter("pool = 'serving'").df(),
         examples=dbt.ref("training_examples").df(),
         run_date=dt.date.fromisoformat(settings["run_date"]),
         store=Path(settings["model_store_dir"]),

@@ -24,6 +24,11 @@ def _default_data_dir() -> Path:
     return Path(os.environ.get("METRO_DATA_DIR", _project() / "data"))
 
 
+def _warehouse_path() -> Path:
+    """The DuckDB file dbt builds ($METRO_WAREHOUSE, as in profiles.yml)."""
+    return _project() / os.environ.get("METRO_WAREHOUSE", "warehouse/metro_offers.duckdb")
+
+
 def dbt_vars() -> dict:
     """The project's dbt vars (dbt_project.yml is the one place parameters live)."""
     import yaml
@@ -185,7 +190,10 @@ def _build(data_dir: Path, as_of: dt.date, validate_first: bool, selector: str |
     if validate_first:
         _validate(raw_dir)
     args = ["build"] + (["--select", selector] if selector else [])
-    run_dbt(args, {"run_date": str(as_of), "raw_root": str(raw_dir), **_model_store_var()})
+    run_dbt(
+        args,
+        {"run_date": str(as_of), "raw_root": str(raw_dir), "truth_root": str(data_dir / "truth"), **_model_store_var()},
+    )
     click.echo(f"[build] warehouse built as of {as_of} in {time.perf_counter() - started:.1f} s")
 
 
@@ -205,6 +213,39 @@ def daily(day, data_dir) -> None:
     except (ValueError, FileNotFoundError) as error:
         raise click.ClickException(str(error)) from error
     _build(data_dir, day.date(), validate_first=True, selector=None)
+
+
+@main.command()
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown"]),
+    default="text",
+    show_default=True,
+    help="markdown: the tables as in the README.",
+)
+def evaluate(output_format) -> None:
+    """Print the offline evaluation of the live ranker (marts.offline_evaluation): every
+    method on the same customers and pools, with bootstrap 95% intervals."""
+    import duckdb
+
+    from metro_offers.evaluation_report import render_report
+
+    path = _warehouse_path()
+    if not path.exists():
+        raise click.ClickException(f"no warehouse at {path}: run `metro-offers build` first")
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException as error:
+        raise click.ClickException(f"cannot open {path} (is a build running?): {error}") from error
+    try:
+        table = con.sql("select * from marts.offline_evaluation").df()
+    except duckdb.CatalogException as error:
+        raise click.ClickException("the warehouse has no offline_evaluation yet: run `metro-offers build`") from error
+    finally:
+        con.close()
+    k = int(dbt_vars()["recommendations_per_customer"])
+    click.echo(render_report(table, markdown=output_format == "markdown", k=k))
 
 
 @main.command()

@@ -212,22 +212,28 @@ def time_split(examples: pd.DataFrame, share: float = VALIDATION_SHARE) -> tuple
     return ~is_valid, is_valid
 
 
-def train(
-    examples: pd.DataFrame,
-    candidates: pd.DataFrame,
-    run_date: dt.date,
-    store: Path,
-    reason: str,
-    reference_bins: int = 10,
-    echo=print,
-) -> RegistryEntry:
-    """Train both rankers on the training sample, validate by time, register the better one
-    refitted on the whole sample, with the distribution of the features it is about to score
-    (today's candidates) as its drift reference."""
-    from metro_offers.drift import reference_distribution
+@dataclass
+class FittedRankers:
+    """Both rankers fitted on one training sample: validated by time, then refitted on the
+    whole sample (LightGBM with its validated number of rounds)."""
 
+    models: dict  # name -> refitted LogisticModel / LightGBMModel
+    validation_auc: dict[str, float]
+    chosen: str
+    lightgbm_rounds: int
+    training_rows: int
+    training_positives: int
+    validation_rows: int
+
+
+def fit_rankers(examples: pd.DataFrame, refit: str = "chosen", echo=print) -> FittedRankers:
+    """Train logistic regression and LightGBM on ``examples``' training sample, validate both
+    on the latest weeks (every row, unsampled), choose the better AUC and refit the chosen
+    model (``refit="chosen"``) or both (``refit="both"``) on the whole sample."""
     if examples.empty or examples["label"].sum() == 0:
         raise ValueError("no positive training examples: cannot train a ranker")
+    # the warehouse returns rows in no fixed order; a fixed order makes training reproducible
+    examples = examples.sort_values("impression_id", kind="stable").reset_index(drop=True)
     in_sample = examples["in_training_sample"].to_numpy(dtype=bool)
     fit_rows, valid_rows = time_split(examples)
     x_all, y_all = feature_matrix(examples), examples["label"].to_numpy(dtype=int)
@@ -247,17 +253,45 @@ def train(
         f"LightGBM {aucs['lightgbm']:.4f}"
     )
     chosen = max(aucs, key=lambda k: -1 if np.isnan(aucs[k]) else aucs[k])
-
-    # refit the chosen model on the whole training sample (LightGBM keeps its validated rounds)
     x_sample, y_sample = x_all[in_sample], y_all[in_sample]
-    final = (
-        LogisticModel.fit(x_sample, y_sample)
-        if chosen == "logistic_regression"
-        else LightGBMModel.fit(x_sample, y_sample, rounds=boosted.rounds)
+    refitters = {
+        "logistic_regression": lambda: LogisticModel.fit(x_sample, y_sample),
+        "lightgbm": lambda: LightGBMModel.fit(x_sample, y_sample, rounds=boosted.rounds),
+    }
+    names = [chosen] if refit == "chosen" else list(refitters)
+    return FittedRankers(
+        models={name: refitters[name]() for name in names},
+        validation_auc=aucs,
+        chosen=chosen,
+        lightgbm_rounds=boosted.rounds,
+        training_rows=len(y_sample),
+        training_positives=int(y_sample.sum()),
+        validation_rows=int(valid_mask.sum()),
     )
+
+
+def train(
+    examples: pd.DataFrame,
+    candidates: pd.DataFrame,
+    run_date: dt.date,
+    store: Path,
+    reason: str,
+    reference_bins: int = 10,
+    echo=print,
+) -> RegistryEntry:
+    """Fit both rankers (fit_rankers), register the better one refitted on the whole sample,
+    with the distribution of the features it is about to score (today's candidates) as its
+    drift reference."""
+    from metro_offers.drift import reference_distribution
+
+    fitted = fit_rankers(examples, echo=echo)
+    chosen = fitted.chosen
+    final = fitted.models[chosen]
     window = (str(examples["impression_date"].min())[:10], str(examples["impression_date"].max())[:10])
     registered = len(read_registry(store))  # a retrain on the same day gets a new version
-    fingerprint = hashlib.sha256(f"{run_date}|{window}|{len(y_sample)}|{chosen}|{registered}".encode()).hexdigest()[:8]
+    fingerprint = hashlib.sha256(
+        f"{run_date}|{window}|{fitted.training_rows}|{chosen}|{registered}".encode()
+    ).hexdigest()[:8]
     version = f"{run_date:%Y%m%d}-{fingerprint}"
     folder = store / version
     folder.mkdir(parents=True, exist_ok=True)
@@ -271,13 +305,16 @@ def train(
         run_date=str(run_date),
         training_window_start=window[0],
         training_window_end=window[1],
-        training_rows=len(y_sample),
-        training_positives=int(y_sample.sum()),
-        validation_rows=int(valid_mask.sum()),
+        training_rows=fitted.training_rows,
+        training_positives=fitted.training_positives,
+        validation_rows=fitted.validation_rows,
         features=list(FEATURES),
-        parameters={"lightgbm": {**LGBM_PARAMS, "rounds": boosted.rounds}, "logistic_regression": {"C": LR_C}},
-        validation_auc_logistic_regression=aucs["logistic_regression"],
-        validation_auc_lightgbm=aucs["lightgbm"],
+        parameters={
+            "lightgbm": {**LGBM_PARAMS, "rounds": fitted.lightgbm_rounds},
+            "logistic_regression": {"C": LR_C},
+        },
+        validation_auc_logistic_regression=fitted.validation_auc["logistic_regression"],
+        validation_auc_lightgbm=fitted.validation_auc["lightgbm"],
         chosen_model=chosen,
         artifact_path=str(artifact),
         retrain_reason=reason,
@@ -285,7 +322,7 @@ def train(
     )
     with (store / "registry.jsonl").open("a") as registry:
         registry.write(json.dumps(asdict(entry)) + "\n")
-    echo(f"[ranker] registered {version} ({chosen}) trained on {len(y_sample):,} rows")
+    echo(f"[ranker] registered {version} ({chosen}) trained on {fitted.training_rows:,} rows")
     return entry
 
 

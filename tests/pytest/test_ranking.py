@@ -46,6 +46,7 @@ def synthetic_examples(n=6_000, seed=0) -> pd.DataFrame:
     frame["feature_as_of_date"] = pd.Timestamp("2026-07-06") + pd.to_timedelta(7 * week, unit="D")
     frame["impression_date"] = frame.feature_as_of_date + pd.to_timedelta(rng.integers(0, 7, n), unit="D")
     frame["in_training_sample"] = frame.label | (rng.random(n) < 0.5)
+    frame["impression_id"] = np.arange(1, n + 1)
     return frame
 
 

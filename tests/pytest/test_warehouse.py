@@ -113,10 +113,15 @@ def test_bad_rows_are_quarantined_with_their_rule(built):
 
 def test_every_strategy_contributes_to_the_pool(built):
     _, warehouse, _, _ = built
-    stats = query(warehouse, "select * from marts.candidate_strategy_stats").set_index("strategy_name")
+    stats = query(warehouse, "select * from marts.candidate_strategy_stats where pool = 'serving'")
+    stats = stats.set_index("strategy_name")
     assert set(stats.index) == {"category_affinity", "segment_popularity", "repeat_purchase", "high_margin"}
     assert (stats.share_of_pool > 0).all()
-    pool = query(warehouse, "select count(*) as n, count(distinct customer_id) as customers from marts.candidate_pool")
+    pool = query(
+        warehouse,
+        "select count(*) as n, count(distinct customer_id) as customers "
+        "from marts.candidate_pool where pool = 'serving'",
+    )
     assert pool.n[0] > 0 and pool.customers[0] > 0.9 * CONFIG.customers
 
 
@@ -153,6 +158,7 @@ def test_recommendations_rank_the_pool_with_the_registered_model(built):
     assert len(registry) == 1 and registry.is_live.all()
     assert (recs.model_version == registry.model_version[0]).all()
     assert (recs.run_date == pd.Timestamp(manifest["default_run_date"])).all()
+    assert (recs.recommendation_source == "ranker").all()  # every customer has candidates here
     assert recs.score.between(0, 1).all()
     per_customer = recs.groupby("customer_id")
     assert per_customer.size().max() <= 10
@@ -161,19 +167,53 @@ def test_recommendations_rank_the_pool_with_the_registered_model(built):
     ordered = recs.sort_values(["customer_id", "recommendation_rank"])
     assert (ordered.groupby("customer_id").score.diff().dropna() <= 0).all()
     # every customer with candidates gets recommendations
-    pool_customers = query(warehouse, "select count(distinct customer_id) as n from marts.candidate_pool").n[0]
+    pool_customers = query(
+        warehouse, "select count(distinct customer_id) as n from marts.candidate_pool where pool = 'serving'"
+    ).n[0]
     assert recs.customer_id.nunique() == pool_customers
+
+
+def test_offline_evaluation_ranks_every_method_on_the_evaluation_pool(built):
+    _, warehouse, manifest, _ = built
+    run_date = pd.Timestamp(manifest["default_run_date"])
+    cutoff = run_date - pd.Timedelta(days=28)
+    pool = query(warehouse, "select * from marts.candidate_pool where pool = 'evaluation'")
+    assert len(pool) > 0 and (pool.as_of_date == cutoff).all()
+    # the evaluated customers are exactly those who redeemed in [cutoff, run_date)
+    redeemers = query(
+        warehouse,
+        f"select distinct customer_id from staging.stg_metro__redemptions "
+        f"where redemption_date >= '{cutoff.date()}' and redemption_date < '{run_date.date()}'",
+    )
+    assert set(pool.customer_id) == set(redeemers.customer_id)
+    table = query(warehouse, "select * from marts.offline_evaluation")
+    assert set(table.method) == {
+        "random",
+        "global_popularity",
+        "segment_popularity",
+        "p_topfreq",
+        "logistic_regression",
+        "lightgbm",
+        "oracle",
+    }
+    assert (table.evaluation_cutoff == cutoff).all()
+    value = table.set_index(["method", "subset", "metric"]).metric_value
+    assert value[("oracle", "all", "ndcg")] > value[("random", "all", "ndcg")]
+    assert value[("oracle", "all", "expected_redemptions_share_of_oracle")] == pytest.approx(1.0)
+    printed = run_cli("evaluate", warehouse=warehouse).stdout
+    assert "LightGBM" in printed and "P-TopFreq" in printed and f"cutoff {cutoff.date()}" in printed
 
 
 def test_rebuilding_the_same_date_changes_nothing(built):
     data, warehouse, _, _ = built
     queries = [
-        "select * from marts.candidate_features order by customer_id, offer_id",
+        "select * from marts.candidate_features order by pool, customer_id, offer_id",
         "select * from marts.recommendations order by customer_id, recommendation_rank",
     ]
     before = [query(warehouse, sql) for sql in queries]
     result = run_cli("build", "--data-dir", str(data), "--skip-validation", warehouse=warehouse)
     assert "[ranker] training" not in result.stdout  # the registered model is reused
+    assert "[evaluate] reusing the evaluation" in result.stdout  # and so is its evaluation
     for sql, frame in zip(queries, before, strict=True):
         pd.testing.assert_frame_equal(frame, query(warehouse, sql))
 
@@ -252,7 +292,7 @@ def test_daily_run_lands_a_day_builds_and_logs_the_run_once_per_build(built, tmp
     shutil.copytree(data, copy)
     day = CONFIG.end_date + dt.timedelta(days=1)
     run_cli("daily", "--date", str(day), "--data-dir", str(copy), warehouse=warehouse)
-    sql = "select * from marts.candidate_features order by customer_id, offer_id"
+    sql = "select * from marts.candidate_features order by pool, customer_id, offer_id"
     first = query(warehouse, sql)
     landed = query(warehouse, f"select count(*) as n from staging.stg_metro__orders where order_date = '{day}'")
     assert landed.n[0] > 0

@@ -1,16 +1,18 @@
--- The candidate pool as of run_date: the union of every strategy in var candidate_quotas
--- (one model int_candidates_<strategy> each), merged to one row per (customer, offer) that
--- keeps which strategies proposed it. Only offers valid on run_date and not yet redeemed by
--- the customer reach the strategies.
+-- The candidate pools (int_pool_dates: 'serving' as of run_date, 'evaluation' as of the
+-- evaluation cutoff): the union of every strategy in var candidate_quotas (one model
+-- int_candidates_<strategy> each), merged to one row per (pool, customer, offer) that keeps
+-- which strategies proposed it. Only the pool's offers not yet redeemed by the customer
+-- reach the strategies.
 {%- set strategies = var('candidate_quotas').keys() | list | sort %}
 
 with proposals as (
     {% for strategy in strategies %}
         select
+            pool,
+            as_of_date,
             customer_id,
             offer_id,
             '{{ strategy }}' as strategy,
-            strategy_score,
             strategy_rank
         from {{ ref('int_candidates_' ~ strategy) }}
         {% if not loop.last %}union all{% endif %}
@@ -18,11 +20,12 @@ with proposals as (
 )
 
 select
+    pool,
     customer_id,
     offer_id,
-    {{ run_date() }} as as_of_date,
+    as_of_date,
     list(strategy order by strategy) as proposed_by,
     count(*) as strategy_count,
     min(strategy_rank) as best_strategy_rank
 from proposals
-group by customer_id, offer_id
+group by pool, as_of_date, customer_id, offer_id

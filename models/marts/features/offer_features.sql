@@ -1,7 +1,7 @@
 -- One row per offer valid on run_date with every offer-level feature.
 select
     offer_id,
-    {{ run_date() }} as as_of_date,
+    as_of_date,
     offer_level,
     product_id,
     category_id,
@@ -13,3 +13,4 @@ select
     redemptions,
     historical_redemption_rate
 from {{ ref('int_offers_live') }}
+where pool = 'serving'

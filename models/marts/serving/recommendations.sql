@@ -1,26 +1,81 @@
--- Top var recommendations_per_customer offers per customer as of run_date: the candidate pool
--- ranked by the registered ranker's score (ties by offer id), with the strategies that
--- proposed each offer and the model version. Every active customer with an eligible live
--- offer has candidates (the high-margin strategy proposes to everyone), so an empty list
--- means no live offer the customer has not redeemed.
+-- Top var recommendations_per_customer offers per customer as of run_date: the serving
+-- candidate pool ranked by the registered ranker's score (ties by offer id), with the
+-- strategies that proposed each offer and the model version.
+-- Fallback: an active customer without any candidate (every offer valid on run_date already
+-- redeemed) gets the segment's most popular valid offers (int_offer_popularity), marked
+-- recommendation_source = 'segment_popularity_fallback' and without a score. Only when no
+-- offer at all is valid on run_date does a customer get no rows.
 with scored as (
     select
         scores.customer_id,
         scores.offer_id,
         scores.score,
         scores.model_version,
-        pool.proposed_by,
-        pool.as_of_date
+        candidates.proposed_by,
+        candidates.as_of_date
     from {{ ref('ranker_scores') }} as scores
-    inner join {{ ref('candidate_pool') }} as pool
-        on scores.customer_id = pool.customer_id and scores.offer_id = pool.offer_id
+    inner join {{ ref('candidate_pool') }} as candidates
+        on scores.customer_id = candidates.customer_id and scores.offer_id = candidates.offer_id
+    where candidates.pool = 'serving'
 ),
 
 ranked as (
     select
-        *,
+        customer_id,
+        offer_id,
+        score,
+        model_version,
+        proposed_by,
+        as_of_date,
+        'ranker' as recommendation_source,
         row_number() over (partition by customer_id order by score desc, offer_id asc) as recommendation_rank
     from scored
+),
+
+live_model as (
+    -- the newest registered model: the one this build scored with
+    select model_version
+    from {{ ref('model_registry') }}
+    order by trained_at desc, model_version desc
+    limit 1
+),
+
+customers_without_candidates as (
+    select
+        customers.customer_id,
+        customers.segment,
+        customers.as_of_date
+    from {{ ref('int_pool_customers') }} as customers
+    where
+        customers.pool = 'serving'
+        and not exists (
+            select 1 from scored
+            where scored.customer_id = customers.customer_id
+        )
+),
+
+fallback as (
+    select
+        customers.customer_id,
+        popularity.offer_id,
+        cast(null as double) as score,
+        live_model.model_version,
+        ['segment_popularity'] as proposed_by,
+        customers.as_of_date,
+        'segment_popularity_fallback' as recommendation_source,
+        row_number() over (
+            partition by customers.customer_id order by popularity.segment_buyer_share desc, popularity.offer_id asc
+        ) as recommendation_rank
+    from customers_without_candidates as customers
+    inner join {{ ref('int_offer_popularity') }} as popularity
+        on popularity.pool = 'serving' and customers.segment = popularity.segment
+    cross join live_model
+),
+
+served as (
+    select * from ranked
+    union all by name
+    select * from fallback
 )
 
 select
@@ -30,6 +85,7 @@ select
     score,
     model_version,
     proposed_by,
+    recommendation_source,
     as_of_date as run_date
-from ranked
+from served
 where recommendation_rank <= {{ var('recommendations_per_customer') }}

@@ -1,0 +1,53 @@
+{% macro ranker_features(pairs_relation, as_of_column) -%}
+    {#- The one feature code path of every ranker: for each row of pairs_relation (with
+        customer_id, offer_id and the as-of date in as_of_column) its customer, offer and
+        interaction features as of that date, from the as-of feature models. Training examples
+        (as of the impression's week), the serving pool (as of run_date) and the evaluation
+        pool (as of the cutoff) all call it, so their features cannot drift apart. -#}
+    select
+        pairs.*,
+        customers.segment,
+        rfm.recency_days,
+        rfm.frequency,
+        rfm.monetary,
+        rfm.avg_basket_value,
+        promo.promo_affinity,
+        coalesce(entropy.category_entropy, 0) as category_entropy,
+        greatest({{ days_between('customers.signup_date', 'pairs.' ~ as_of_column) }}, 0) as tenure_days,
+        offers.category_id,
+        offers.discount_pct,
+        economics.margin_impact,
+        {{ days_between('pairs.' ~ as_of_column, 'offers.end_date') }} as days_until_expiry,
+        history.historical_redemption_rate,
+        case
+            when offers.offer_level = 'product'
+                then coalesce(bought.first_purchase_date < pairs.{{ as_of_column }}, false)
+            else category_spend.customer_id is not null
+        end as bought_before,
+        coalesce(category_spend.category_spend_share, 0) as category_affinity_score,
+        {{ price_sensitivity('rfm.private_label_spend_share', 'rfm.promo_line_share') }} * offers.discount_pct
+            as price_sensitivity_match,
+        {{ days_between('category_spend.last_category_purchase_date', 'pairs.' ~ as_of_column) }}
+            as days_since_last_category_purchase,
+        rfm.last_order_date
+    from {{ pairs_relation }} as pairs
+    inner join {{ ref('stg_metro__customers') }} as customers on pairs.customer_id = customers.customer_id
+    inner join {{ ref('stg_metro__offers') }} as offers on pairs.offer_id = offers.offer_id
+    inner join {{ ref('int_offer_economics') }} as economics on pairs.offer_id = economics.offer_id
+    inner join {{ ref('int_customer_rfm') }} as rfm
+        on pairs.customer_id = rfm.customer_id and pairs.{{ as_of_column }} = rfm.as_of_date
+    inner join {{ ref('int_customer_promo_affinity') }} as promo
+        on pairs.customer_id = promo.customer_id and pairs.{{ as_of_column }} = promo.as_of_date
+    inner join {{ ref('int_offer_redemption_history') }} as history
+        on pairs.offer_id = history.offer_id and pairs.{{ as_of_column }} = history.as_of_date
+    left join {{ ref('int_customer_category_entropy') }} as entropy
+        on pairs.customer_id = entropy.customer_id and pairs.{{ as_of_column }} = entropy.as_of_date
+    left join {{ ref('int_customer_category_spend') }} as category_spend
+        on
+            pairs.customer_id = category_spend.customer_id
+            and pairs.{{ as_of_column }} = category_spend.as_of_date
+            and offers.category_id = category_spend.category_id
+    -- products bought before run_date with their first purchase day; compared with the as-of date above
+    left join {{ ref('int_customer_products_bought') }} as bought
+        on pairs.customer_id = bought.customer_id and offers.product_id = bought.product_id
+{%- endmacro %}

@@ -1,0 +1,139 @@
+"""Offline evaluation: every metric by hand and against scikit-learn, the bootstrap, and a
+whole evaluation on synthetic data where the answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import average_precision_score, ndcg_score
+from test_ranking import synthetic_examples
+
+from metro_offers import evaluation
+from metro_offers.evaluation_report import render_report
+
+
+def test_rank_within_customer_orders_by_score_then_offer_id():
+    customer = np.array([1, 1, 1, 2, 2])
+    score = np.array([0.2, 0.9, 0.2, 0.1, 0.5])
+    offer = np.array([30, 10, 20, 10, 20])
+    # customer 1: offer 10 (0.9), then the tie at 0.2 by offer id: 20, then 30
+    assert evaluation.rank_within_customer(customer, score, offer).tolist() == [3, 1, 2, 2, 1]
+
+
+def test_list_metrics_by_hand():
+    # customer 1: relevant at ranks 1 and 3 of 5; customer 2: relevant at rank 5 and one
+    # relevant offer outside the ranked pool; customer 3: nothing relevant (left out)
+    customer = np.array([1] * 5 + [2] * 5 + [3] * 2)
+    rank = np.array([1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 1, 2])
+    relevant = np.array([1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0], dtype=bool)
+    n_relevant = pd.Series({1: 2, 2: 2, 3: 0})
+    metrics = evaluation.list_metrics(customer, rank, relevant, n_relevant, k=3)
+    assert list(metrics.index) == [1, 2]
+    one, two = metrics.loc[1], metrics.loc[2]
+    # DCG = 1/log2(2) + 1/log2(4) = 1.5; ideal = 1 + 1/log2(3) = 1.63093
+    assert one.ndcg == pytest.approx(1.5 / 1.6309298, rel=1e-6)
+    assert one.precision == pytest.approx(2 / 3)
+    assert one.recall == 1.0 and one.mrr == 1.0 and one.hit_rate == 1.0
+    assert one["map"] == pytest.approx((1 / 1 + 2 / 3) / 2)  # precision at each hit / min(relevant, k)
+    assert two.ndcg == 0 and two.precision == 0 and two.recall == 0 and two["map"] == 0 and two.hit_rate == 0
+    assert two.mrr == pytest.approx(1 / 5)  # MRR looks down the whole ranking
+
+
+def test_ndcg_and_map_match_scikit_learn():
+    rng = np.random.default_rng(3)
+    n_customers, pool = 200, 30
+    customer = np.repeat(np.arange(n_customers), pool)
+    score = rng.random(n_customers * pool)  # no ties: scikit-learn averages over ties
+    relevant = rng.random(n_customers * pool) < 0.1
+    relevant[::pool] = True  # everyone has at least one relevant offer
+    n_relevant = pd.Series(relevant, index=customer).groupby(level=0).sum()
+    rank = evaluation.rank_within_customer(customer, score, np.tile(np.arange(pool), n_customers))
+    ours = evaluation.list_metrics(customer, rank, relevant, n_relevant, k=10)
+    full = evaluation.list_metrics(customer, rank, relevant, n_relevant, k=pool)
+    for c in range(n_customers):
+        rows = slice(c * pool, (c + 1) * pool)
+        y_true, y_score = relevant[rows].astype(float)[None, :], score[rows][None, :]
+        assert ours.ndcg[c] == pytest.approx(ndcg_score(y_true, y_score, k=10))
+        # with k = the whole pool, MAP@k is average precision
+        assert full["map"][c] == pytest.approx(average_precision_score(relevant[rows], score[rows]))
+
+
+def test_intra_list_diversity_by_hand():
+    customer = np.array([1, 1, 1, 1, 2, 2, 3])
+    rank = np.array([1, 2, 3, 4, 1, 2, 1])
+    category = np.array([5, 5, 6, 7, 5, 5, 9])
+    diversity = evaluation.intra_list_diversity(customer, rank, category, k=3)
+    # customer 1's top 3 = categories 5, 5, 6: 2 of 3 pairs differ; customer 2: one pair, same
+    assert diversity[1] == pytest.approx(2 / 3) and diversity[2] == 0.0
+    assert 3 not in diversity.index  # a one-offer list has no pairs
+
+
+def test_bootstrap_means_by_hand():
+    values = pd.DataFrame({"m": [1.0, 3.0, np.nan]})
+    weights = np.array([[1.0, 1.0, 1.0], [3.0, 0.0, 0.0], [0.0, 0.0, 3.0]])
+    replicates = evaluation.bootstrap_means(values, weights)
+    # defined customers only: (1 + 3) / 2, then customer 1 three times, then nobody defined
+    assert replicates[0, 0] == 2.0 and replicates[1, 0] == 1.0 and np.isnan(replicates[2, 0])
+    counts = evaluation.resample_weights(50, 20, seed=1)
+    assert counts.shape == (20, 50) and (counts.sum(axis=1) == 50).all()
+
+
+def synthetic_evaluation_pool(seed=0, customers=300, offers=20):
+    """Pools where redemption follows category affinity, bought-before and discount, like the
+    examples of test_ranking; customers without a redemption are left out, as in the
+    warehouse."""
+    rng = np.random.default_rng(seed)
+    n = customers * offers
+    frame = synthetic_examples(n, seed=seed).drop(columns=["label", "in_training_sample", "impression_id"])
+    frame["customer_id"] = np.repeat(np.arange(1, customers + 1), offers)
+    frame["offer_id"] = np.tile(np.arange(1, offers + 1), customers)
+    logit = -4 + 8 * frame.category_affinity_score + 1.5 * frame.bought_before + 4 * frame.discount_pct
+    frame["redeemed_in_window"] = rng.random(n) < 1 / (1 + np.exp(-logit))
+    frame["global_popularity"] = rng.random(offers)[frame.offer_id - 1]
+    frame["segment_popularity"] = frame.global_popularity
+    frame["purchase_frequency"] = rng.integers(0, 5, n)
+    frame = frame[frame.groupby("customer_id").redeemed_in_window.transform("any")]
+    frame["relevant_offers"] = frame.groupby("customer_id").redeemed_in_window.transform("sum")
+    return frame.reset_index(drop=True)
+
+
+def test_a_whole_evaluation_ranks_the_informed_methods_above_random(tmp_path):
+    pool = synthetic_evaluation_pool()
+    logit = -4 + 8 * pool.category_affinity_score + 1.5 * pool.bought_before + 4 * pool.discount_pct
+    truth = pool[["customer_id", "offer_id"]].assign(
+        p_redeem_if_shown=1 / (1 + np.exp(-logit)), p_buy_if_not_shown=0.0, true_uplift=0.0
+    )
+    (tmp_path / "offer_truth").mkdir()
+    truth.to_parquet(tmp_path / "offer_truth" / "part.parquet")
+    examples = synthetic_examples(8_000, seed=1)
+    examples["split"] = np.where(examples.feature_as_of_date < pd.Timestamp("2026-09-07"), "train", "evaluation")
+    examples["customer_id"] = np.arange(len(examples)) % 500
+    examples["offer_id"] = 1  # truth does not cover these pairs: no oracle AUC, no failure
+
+    result = evaluation.evaluate(pool, examples, tmp_path, k=5, bootstrap_samples=200, seed=7, echo=lambda _: None)
+    value = result.set_index(["method", "subset", "metric"]).value
+    assert set(result.method) == set(evaluation.METHODS)
+    for method in ("lightgbm", "logistic_regression", "oracle"):
+        assert value[(method, "all", "ndcg")] > value[("random", "all", "ndcg")] + 0.05
+    assert value[("oracle", "all", "expected_redemptions_share_of_oracle")] == pytest.approx(1.0)
+    assert value[("lightgbm", "all", "expected_redemptions_share_of_oracle")] > 0.8
+    assert value[("lightgbm", "impressions", "auc")] > 0.6
+    assert ("oracle", "impressions", "auc") not in value.index
+    bootstrapped = result.dropna(subset=["ci_low"])
+    assert (bootstrapped.ci_low <= bootstrapped.ci_high).all()
+    inside = (bootstrapped.ci_low <= bootstrapped.value + 1e-9) & (bootstrapped.value <= bootstrapped.ci_high + 1e-9)
+    assert inside.mean() > 0.95
+
+    report = result.rename(columns={"value": "metric_value"}).assign(
+        model_version="v1", run_date="2026-11-01", evaluation_cutoff="2026-10-04"
+    )
+    text = render_report(report, k=5)
+    assert "NDCG@5" in text and "Oracle (true probabilities)" in text and "cutoff 2026-10-04" in text
+    assert render_report(report, markdown=True, k=5).count("| LightGBM |") == 2
+
+
+def test_an_empty_evaluation_pool_is_refused():
+    pool = synthetic_evaluation_pool()
+    with pytest.raises(ValueError, match="evaluation pool is empty"):
+        evaluation.evaluate(pool.iloc[:0], pd.DataFrame(), None, 10, 10, 1, echo=lambda _: None)
