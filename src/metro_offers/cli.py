@@ -195,6 +195,48 @@ def _build(data_dir: Path, as_of: dt.date, validate_first: bool, selector: str |
         {"run_date": str(as_of), "raw_root": str(raw_dir), "truth_root": str(data_dir / "truth"), **_model_store_var()},
     )
     click.echo(f"[build] warehouse built as of {as_of} in {time.perf_counter() - started:.1f} s")
+    if selector is None:  # a partial build is not a whole state to serve
+        _publish()
+
+
+def _publish() -> None:
+    from metro_offers.snapshot import SnapshotError, default_snapshot_path, publish
+
+    warehouse = _warehouse_path()
+    try:
+        publish(warehouse, default_snapshot_path(warehouse), echo=click.echo)
+    except SnapshotError as error:
+        raise click.ClickException(f"nothing published, the previous snapshot stays: {error}") from error
+
+
+@main.command("publish")
+def publish_command() -> None:
+    """Publish the warehouse's serving tables as the snapshot the API and the dashboard read
+    (done by build and daily; use it after running dbt yourself)."""
+    _publish()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--snapshot",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Snapshot file [default: $METRO_SNAPSHOT or <warehouse>.serving.duckdb].",
+)
+def serve(host, port, snapshot) -> None:
+    """Serve recommendations over HTTP (FastAPI + uvicorn); OpenAPI docs at /docs."""
+    import uvicorn
+
+    from metro_offers.api import create_app
+    from metro_offers.snapshot import default_snapshot_path
+
+    snapshot = snapshot or default_snapshot_path(_warehouse_path())
+    if not snapshot.exists():
+        click.echo(f"[serve] no snapshot at {snapshot} yet: answering 503 until a build publishes one")
+    app = create_app(snapshot, max_k=int(dbt_vars()["recommendations_per_customer"]))
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 @main.command()

@@ -162,6 +162,9 @@ def evaluate(
     bootstrap 95% interval and the number of customers it averages over."""
     if candidates.empty:
         raise ValueError("the evaluation pool is empty: no customer redeemed an offer in the evaluation window")
+    # the warehouse returns rows in no fixed order; a fixed order makes the random baseline reproducible
+    candidates = candidates.sort_values(["customer_id", "offer_id"]).reset_index(drop=True)
+    examples = examples.sort_values("impression_id").reset_index(drop=True)
     train = examples[examples["split"] == "train"]
     echo(f"[evaluate] training the evaluation rankers on {int(train['in_training_sample'].sum()):,} examples")
     fitted = fit_rankers(train, refit="both", echo=echo)

@@ -1,0 +1,135 @@
+"""The serving snapshot (DESIGN.md §6): what the API and the dashboard read, published
+atomically beside the warehouse after a successful build.
+
+DuckDB admits one writer or many readers, and dbt holds the warehouse for a whole build, so
+readers never open the warehouse. After a build succeeds, ``publish`` copies the tables
+serving needs into a new DuckDB file, fsyncs it and renames it over the previous snapshot
+(an atomic replace on POSIX). A failed or interrupted build never reaches ``publish``, so
+the previous snapshot stays; a reader that has the old file open keeps reading it until it
+switches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import duckdb
+
+# table in the snapshot -> query against the attached warehouse (alias wh)
+SNAPSHOT_TABLES: dict[str, str] = {
+    "recommendations": """
+        select
+            recs.customer_id,
+            recs.recommendation_rank,
+            recs.offer_id,
+            recs.score,
+            recs.model_version,
+            recs.proposed_by,
+            recs.recommendation_source,
+            recs.run_date,
+            features.bought_before,
+            features.category_affinity_score,
+            features.historical_redemption_rate
+        from wh.marts.recommendations as recs
+        left join wh.marts.candidate_features as features
+            on features.pool = 'serving'
+            and recs.customer_id = features.customer_id
+            and recs.offer_id = features.offer_id
+        order by recs.customer_id, recs.recommendation_rank
+    """,
+    "offers": """
+        select
+            offers.offer_id,
+            offers.offer_name,
+            offers.offer_level,
+            offers.product_id,
+            offers.category_id,
+            categories.category_name,
+            categories.department,
+            offers.discount_pct,
+            offers.start_date,
+            offers.end_date,
+            live.offer_id is not null as valid_on_run_date,
+            live.impressions_shown,
+            live.redemptions,
+            live.historical_redemption_rate
+        from wh.staging.stg_metro__offers as offers
+        left join wh.reference.categories as categories on offers.category_id = categories.category_id
+        left join wh.marts.offer_features as live on offers.offer_id = live.offer_id
+        order by offers.offer_id
+    """,
+    "customer_features": "select * from wh.marts.customer_features order by customer_id",
+    "model_registry": "select * from wh.marts.model_registry order by trained_at, model_version",
+    "offline_evaluation": "select * from wh.marts.offline_evaluation",
+    "drift_log": "select * from wh.marts.drift_log order by run_date, feature",
+    "candidate_strategy_stats": "select * from wh.marts.candidate_strategy_stats",
+    "candidate_strategies": "select * from wh.reference.candidate_strategies",
+}
+
+
+class SnapshotError(RuntimeError):
+    """The warehouse cannot be published (a table is missing or the recommendations are empty)."""
+
+
+def default_snapshot_path(warehouse: Path) -> Path:
+    """$METRO_SNAPSHOT, or <warehouse>.serving.duckdb beside the warehouse."""
+    override = os.environ.get("METRO_SNAPSHOT")
+    return Path(override) if override else warehouse.with_name(warehouse.stem + ".serving.duckdb")
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish(warehouse: Path, snapshot: Path, echo=print) -> dict:
+    """Copy the serving tables of ``warehouse`` into a new file and atomically replace
+    ``snapshot`` with it. Returns the snapshot's info row."""
+    if not warehouse.exists():
+        raise SnapshotError(f"no warehouse at {warehouse}")
+    snapshot.parent.mkdir(parents=True, exist_ok=True)
+    staging = snapshot.with_name(snapshot.name + ".publishing")
+    staging.unlink(missing_ok=True)
+    try:
+        with duckdb.connect(str(staging)) as con:
+            con.execute("attach ? as wh (read_only)", [str(warehouse)])
+            counts = {}
+            for table, query in SNAPSHOT_TABLES.items():
+                try:
+                    con.execute(f"create table {table} as {query}")
+                except duckdb.CatalogException as error:
+                    raise SnapshotError(f"the warehouse lacks what serving needs ({table}): {error}") from error
+                counts[table] = con.sql(f"select count(*) from {table}").fetchall()[0][0]
+            if counts["recommendations"] == 0:
+                raise SnapshotError("the warehouse has no recommendations: nothing to serve")
+            run_date, model_version = con.sql(
+                "select max(run_date), any_value(model_version) from recommendations"
+            ).fetchall()[0]
+            info = {
+                "run_date": str(run_date),
+                "model_version": model_version,
+                "published_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "row_counts": counts,
+            }
+            con.execute("create table snapshot_info as select ? as info", [json.dumps(info)])
+            con.execute("detach wh")
+            con.execute("checkpoint")
+        _fsync(staging)
+        os.replace(staging, snapshot)  # atomic: readers see the old file or the new one
+        _fsync(snapshot.parent)
+    finally:
+        staging.unlink(missing_ok=True)
+        Path(str(staging) + ".wal").unlink(missing_ok=True)
+    echo(f"[publish] snapshot of {info['run_date']} ({info['model_version']}) -> {snapshot}")
+    return info
+
+
+def read_info(snapshot: Path) -> dict:
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        return json.loads(con.sql("select info from snapshot_info").fetchall()[0][0])
