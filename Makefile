@@ -25,8 +25,8 @@ run: install
 test: lint pytest
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench python_models
+	$(BIN)/ruff format --check src tests bench python_models
 	METRO_WAREHOUSE=$(LINT_WAREHOUSE) $(BIN)/sqlfluff lint models macros tests/data_tests analyses
 
 pytest: install

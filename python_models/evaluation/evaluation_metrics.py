@@ -5,6 +5,7 @@ import datetime as dt
 from pathlib import Path
 
 from metro_offers.evaluation import offline_evaluation
+from metro_offers.ranking import EXAMPLE_COLUMNS
 
 
 def model(dbt, session):
@@ -13,6 +14,7 @@ def model(dbt, session):
     dbt.ref("ranker_scores")  # evaluate the model version this build registered or reused
     candidates = dbt.ref("int_evaluation_candidates")
     examples = dbt.ref("training_examples").filter("split in ('train', 'evaluation')")
+    examples = examples.project(", ".join(EXAMPLE_COLUMNS))
     truth = Path(settings["truth_root"])
     run_date = dt.date.fromisoformat(settings["run_date"])
     cutoff = run_date - dt.timedelta(days=int(settings["evaluation_holdout_days"]))

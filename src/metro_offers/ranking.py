@@ -42,6 +42,19 @@ NUMERIC_FEATURES = (
 )
 CATEGORICAL_FEATURES = ("segment", "category_id")
 FEATURES = NUMERIC_FEATURES + CATEGORICAL_FEATURES
+# what training and scoring read from the warehouse (nothing more: the frames are large)
+EXAMPLE_COLUMNS = (
+    "impression_id",
+    "customer_id",
+    "offer_id",
+    "impression_date",
+    "feature_as_of_date",
+    "label",
+    "in_training_sample",
+    "split",
+    *FEATURES,
+)
+CANDIDATE_COLUMNS = ("customer_id", "offer_id", *FEATURES)
 VALIDATION_SHARE = 0.2  # the latest 20% of the training window's weeks
 LGBM_PARAMS = {
     "objective": "binary",
