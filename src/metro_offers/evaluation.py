@@ -21,6 +21,7 @@ and explore (not) relevant offers.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from pathlib import Path
@@ -229,10 +230,10 @@ def evaluate(
             rows.append(_row(method, "all", "expected_redemptions_share_of_oracle", share, n, low, high))
             low, high = np.percentile(replicate_totals / n, [2.5, 97.5])
             rows.append(_row(method, "all", "expected_redemptions_per_customer", totals.mean(), n, low, high))
-    rows += impression_auc_rows(examples, fitted.models, truth_dir, seed)
-    result = pd.DataFrame(rows)
+    auc_rows, curves = impression_evaluation(examples, fitted.models, truth_dir, seed)
+    result = pd.DataFrame(rows + auc_rows)
     result["validation_auc"] = result["method"].map(fitted.validation_auc)
-    return result
+    return result, curves
 
 
 def _row(method, subset, metric, value, customers, ci_low=np.nan, ci_high=np.nan) -> dict:
@@ -247,14 +248,17 @@ def _row(method, subset, metric, value, customers, ci_low=np.nan, ci_high=np.nan
     }
 
 
-def impression_auc_rows(examples: pd.DataFrame, rankers: dict, truth_dir: Path | None, seed: int) -> list[dict]:
+def impression_evaluation(
+    examples: pd.DataFrame, rankers: dict, truth_dir: Path | None, seed: int
+) -> tuple[list[dict], pd.DataFrame]:
     """AUC of each ranker (and of random scores and the oracle, for scale) on every shown
     impression of the evaluation window, and among customers who ordered in the 90 days
     before the impression: a model that only learned 'has orders' scores high on the first
-    and low on the second."""
+    and low on the second. Also their ROC and precision-recall curves (CURVE_POINTS points
+    each) on all those impressions."""
     held_out = examples[examples["split"] == "evaluation"].reset_index(drop=True)
     if held_out.empty:
-        return []
+        return [], pd.DataFrame(columns=CURVE_COLUMNS)
     labels = held_out["label"].to_numpy(dtype=bool)
     active = (held_out["recency_days"].astype("float64") <= ACTIVE_DAYS).to_numpy(dtype=bool)
     x = feature_matrix(held_out)
@@ -264,13 +268,35 @@ def impression_auc_rows(examples: pd.DataFrame, rankers: dict, truth_dir: Path |
     if truth is not None:
         scores["oracle"] = truth.to_numpy()
     customers, active_customers = held_out.customer_id.nunique(), held_out.customer_id[active].nunique()
-    rows = []
+    rows, curves = [], []
     for method, score in scores.items():
         rows.append(_row(method, "impressions", "auc", auc(labels, score), customers))
         rows.append(
             _row(method, "active_customers_impressions", "auc", auc(labels[active], score[active]), active_customers)
         )
-    return rows
+        curves.append(curve_points(method, labels, score))
+    return rows, pd.concat(curves, ignore_index=True)
+
+
+CURVE_POINTS = 200
+CURVE_COLUMNS = ["method", "curve", "point", "x", "y"]
+
+
+def curve_points(method: str, labels: np.ndarray, score: np.ndarray) -> pd.DataFrame:
+    """ROC (x = false positive rate, y = true positive rate) and precision-recall (x = recall,
+    y = precision) curves, thinned to at most CURVE_POINTS points each."""
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
+    if labels.all() or not labels.any():
+        return pd.DataFrame(columns=CURVE_COLUMNS)
+    fpr, tpr, _ = roc_curve(labels, score)
+    precision, recall, _ = precision_recall_curve(labels, score)
+    frames = []
+    for name, x, y in (("roc", fpr, tpr), ("precision_recall", recall, precision)):
+        keep = np.unique(np.linspace(0, len(x) - 1, min(len(x), CURVE_POINTS)).round().astype(int))
+        points = {"point": np.arange(len(keep)), "x": x[keep], "y": y[keep]}
+        frames.append(pd.DataFrame({"method": method, "curve": name, **points}))
+    return pd.concat(frames, ignore_index=True)
 
 
 def settings_key(settings: dict) -> str:
@@ -278,17 +304,21 @@ def settings_key(settings: dict) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
 
 
-def offline_evaluation(
-    load_inputs,
-    store: Path,
-    truth_dir: Path | None,
-    run_date: str,
-    cutoff: str,
-    k: int,
-    bootstrap_samples: int,
-    seed: int,
-    echo=print,
-) -> pd.DataFrame:
+def evaluation_settings(meta: dict) -> dict:
+    """The settings an evaluation depends on, from a Python model's meta (dbt vars): they key
+    its cache, so changing one re-evaluates."""
+    run_date = dt.date.fromisoformat(meta["run_date"])
+    cutoff = run_date - dt.timedelta(days=int(meta["evaluation_holdout_days"]))
+    return {
+        "run_date": str(run_date),
+        "cutoff": str(cutoff),
+        "k": int(meta["k"]),
+        "bootstrap_samples": int(meta["bootstrap_samples"]),
+        "seed": int(meta["seed"]),
+    }
+
+
+def offline_evaluation(load_inputs, store: Path, truth_dir: Path | None, settings: dict, echo=print) -> pd.DataFrame:
     """The evaluation of the live model version: computed once per version and settings and
     kept beside its artifact, so builds that reuse the model do not repeat it (nor load its
     inputs). load_inputs() returns (evaluation candidates, training examples)."""
@@ -298,17 +328,35 @@ def offline_evaluation(
     if not entries:
         raise ValueError(f"no registered ranker in {store}: the evaluation belongs to a model version")
     version = entries[-1]["model_version"]
-    settings = {"run_date": run_date, "cutoff": cutoff, "k": k, "bootstrap_samples": bootstrap_samples, "seed": seed}
-    cache = Path(entries[-1]["artifact_path"]).parent / f"offline_evaluation_{settings_key(settings)}.parquet"
-    if cache.exists():
+    cache = _cache_path(entries[-1], settings, "offline_evaluation")
+    if cache.exists() and _cache_path(entries[-1], settings, "evaluation_curves").exists():
         echo(f"[evaluate] reusing the evaluation of {version} ({cache.name})")
         return pd.read_parquet(cache)
     candidates, examples = load_inputs()
-    result = evaluate(candidates, examples, truth_dir, k, bootstrap_samples, seed, echo=echo)
-    result.insert(0, "model_version", version)
-    result.insert(1, "run_date", pd.Timestamp(run_date).date())
-    result.insert(2, "evaluation_cutoff", pd.Timestamp(cutoff).date())
-    tmp = cache.with_suffix(".tmp")
-    result.to_parquet(tmp, index=False)
-    tmp.replace(cache)
+    result, curves = evaluate(
+        candidates, examples, truth_dir, settings["k"], settings["bootstrap_samples"], settings["seed"], echo=echo
+    )
+    for frame in (result, curves):
+        frame.insert(0, "model_version", version)
+    result.insert(1, "run_date", dt.date.fromisoformat(settings["run_date"]))
+    result.insert(2, "evaluation_cutoff", dt.date.fromisoformat(settings["cutoff"]))
+    for frame, name in ((curves, "evaluation_curves"), (result, "offline_evaluation")):  # the metrics last
+        target = _cache_path(entries[-1], settings, name)
+        frame.to_parquet(target.with_suffix(".tmp"), index=False)
+        target.with_suffix(".tmp").replace(target)
     return result
+
+
+def _cache_path(entry: dict, settings: dict, name: str) -> Path:
+    return Path(entry["artifact_path"]).parent / f"{name}_{settings_key(settings)}.parquet"
+
+
+def cached_curves(store: Path, settings: dict) -> pd.DataFrame:
+    """The ROC and precision-recall curves saved by the live version's evaluation."""
+    from metro_offers.ranking import read_registry
+
+    entries = read_registry(store)
+    path = _cache_path(entries[-1], settings, "evaluation_curves") if entries else None
+    if path is None or not path.exists():
+        return pd.DataFrame(columns=["model_version", *CURVE_COLUMNS])
+    return pd.read_parquet(path)

@@ -148,7 +148,31 @@ class LogisticModel:
 
     @classmethod
     def load(cls, path: Path) -> LogisticModel:
-        return cls(**json.loads(path.read_text()))
+        return cls.from_text(path.read_text())
+
+    @classmethod
+    def from_text(cls, text: str) -> LogisticModel:
+        return cls(**json.loads(text))
+
+    def contributions(self, x: pd.DataFrame) -> pd.DataFrame:
+        """Each feature's additive part of the log-odds (standardised value x weight, summed
+        over a feature's one-hot and missing-flag columns), plus the intercept as 'bias'."""
+        parts = (self.design(x) - np.asarray(self.means)) / np.asarray(self.scales) * np.asarray(self.coefficients)
+        owner = [_design_column_feature(c) for c in self.columns]
+        frame = pd.DataFrame(parts, columns=owner, index=x.index).T.groupby(level=0).sum().T
+        frame["bias"] = self.intercept
+        return frame[[*FEATURES, "bias"]]
+
+    def importance(self) -> pd.Series:
+        """The largest absolute standardised weight among each feature's columns (its value,
+        missing flag or one-hot levels)."""
+        owner = [_design_column_feature(c) for c in self.columns]
+        return pd.Series(np.abs(self.coefficients), index=owner).groupby(level=0).max().reindex(list(FEATURES))
+
+
+def _design_column_feature(column: str) -> str:
+    """The feature a design column of the logistic regression belongs to."""
+    return column.split("=")[0].removesuffix("__missing")
 
 
 # ---------------------------------------------------------------- LightGBM
@@ -185,9 +209,24 @@ class LightGBMModel:
 
     @classmethod
     def load(cls, path: Path) -> LightGBMModel:
+        return cls.from_text(path.read_text())
+
+    @classmethod
+    def from_text(cls, text: str) -> LightGBMModel:
         import lightgbm as lgb
 
-        return cls(lgb.Booster(model_file=str(path)))
+        return cls(lgb.Booster(model_str=text))
+
+    def contributions(self, x: pd.DataFrame) -> pd.DataFrame:
+        """Each feature's SHAP contribution to the log-odds (LightGBM's pred_contrib), plus
+        the expected value as 'bias'."""
+        values = self.booster.predict(x[list(FEATURES)], pred_contrib=True, num_threads=LGBM_PARAMS["num_threads"])
+        return pd.DataFrame(values, columns=[*FEATURES, "bias"], index=x.index)
+
+    def importance(self) -> pd.Series:
+        """Total gain of the splits on each feature."""
+        gains = self.booster.feature_importance(importance_type="gain")
+        return pd.Series(gains, index=self.booster.feature_name()).reindex(list(FEATURES))
 
 
 ARTIFACTS = {"logistic_regression": ("model.json", LogisticModel), "lightgbm": ("model.txt", LightGBMModel)}
@@ -353,6 +392,32 @@ def undo_negative_sampling(p: np.ndarray, keep_rate: float) -> np.ndarray:
 def read_registry(store: Path) -> list[dict]:
     path = store / "registry.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
+def model_from_text(chosen_model: str, text: str):
+    """A registered model from its artifact's text (the serving snapshot carries it)."""
+    return ARTIFACTS[chosen_model][1].from_text(text)
+
+
+def feature_importance(store: Path) -> pd.DataFrame:
+    """The live model's importance per feature (LightGBM: total gain; logistic regression: the
+    largest absolute standardised weight of its columns) and its share of the total."""
+    entries = read_registry(store)
+    columns = ["model_version", "chosen_model", "feature", "importance", "importance_share"]
+    if not entries:
+        return pd.DataFrame(columns=columns)
+    entry = entries[-1]
+    importance = load_model(entry).importance().fillna(0.0)
+    total = importance.sum()
+    return pd.DataFrame(
+        {
+            "model_version": entry["model_version"],
+            "chosen_model": entry["chosen_model"],
+            "feature": importance.index,
+            "importance": importance.to_numpy(dtype=float),
+            "importance_share": (importance / total if total > 0 else importance * 0).to_numpy(dtype=float),
+        }
+    )
 
 
 def load_model(entry: dict):

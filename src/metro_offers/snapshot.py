@@ -30,9 +30,7 @@ SNAPSHOT_TABLES: dict[str, str] = {
             recs.proposed_by,
             recs.recommendation_source,
             recs.run_date,
-            features.bought_before,
-            features.category_affinity_score,
-            features.historical_redemption_rate
+            features.* exclude (customer_id, offer_id, pool, as_of_date, proposed_by)
         from wh.marts.recommendations as recs
         left join wh.marts.candidate_features as features
             on features.pool = 'serving'
@@ -67,6 +65,11 @@ SNAPSHOT_TABLES: dict[str, str] = {
     "drift_log": "select * from wh.marts.drift_log order by run_date, feature",
     "candidate_strategy_stats": "select * from wh.marts.candidate_strategy_stats",
     "candidate_strategies": "select * from wh.reference.candidate_strategies",
+    "daily_sales": "select * from wh.marts.daily_sales order by order_date, segment",
+    "offer_performance": "select * from wh.marts.offer_performance",
+    "holiday_calendar": "select * from wh.reference.holiday_calendar",
+    "feature_importance": "select * from wh.ml.ranker_feature_importance",
+    "evaluation_curves": "select * from wh.ml.evaluation_curves",
 }
 
 
@@ -108,6 +111,13 @@ def publish(warehouse: Path, snapshot: Path, echo=print) -> dict:
                 counts[table] = con.sql(f"select count(*) from {table}").fetchall()[0][0]
             if counts["recommendations"] == 0:
                 raise SnapshotError("the warehouse has no recommendations: nothing to serve")
+            # the live model itself, so readers can explain scores without the model store
+            live = "select chosen_model, artifact_path from model_registry where is_live"
+            chosen, artifact = con.sql(live).fetchall()[0]
+            con.execute(
+                "create table live_model as select ? as chosen_model, ? as artifact_text",
+                [chosen, Path(artifact).read_text()],
+            )
             run_date, model_version = con.sql(
                 "select max(run_date), any_value(model_version) from recommendations"
             ).fetchall()[0]

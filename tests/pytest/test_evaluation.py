@@ -111,7 +111,9 @@ def test_a_whole_evaluation_ranks_the_informed_methods_above_random(tmp_path):
     examples["customer_id"] = np.arange(len(examples)) % 500
     examples["offer_id"] = 1  # truth does not cover these pairs: no oracle AUC, no failure
 
-    result = evaluation.evaluate(pool, examples, tmp_path, k=5, bootstrap_samples=200, seed=7, echo=lambda _: None)
+    result, curves = evaluation.evaluate(
+        pool, examples, tmp_path, k=5, bootstrap_samples=200, seed=7, echo=lambda _: None
+    )
     value = result.set_index(["method", "subset", "metric"]).value
     assert set(result.method) == set(evaluation.METHODS)
     for method in ("lightgbm", "logistic_regression", "oracle"):
@@ -124,6 +126,10 @@ def test_a_whole_evaluation_ranks_the_informed_methods_above_random(tmp_path):
     assert (bootstrapped.ci_low <= bootstrapped.ci_high).all()
     inside = (bootstrapped.ci_low <= bootstrapped.value + 1e-9) & (bootstrapped.value <= bootstrapped.ci_high + 1e-9)
     assert inside.mean() > 0.95
+
+    roc = curves[(curves.method == "lightgbm") & (curves.curve == "roc")]
+    assert roc.x.iloc[0] == 0 and roc.y.iloc[-1] == 1 and (roc.x.diff().dropna() >= 0).all()
+    assert set(curves.method) == {"lightgbm", "logistic_regression", "random"}  # no oracle on these pairs
 
     report = result.rename(columns={"value": "metric_value"}).assign(
         model_version="v1", run_date="2026-11-01", evaluation_cutoff="2026-10-04"

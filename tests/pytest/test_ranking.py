@@ -101,6 +101,24 @@ def test_native_artifacts_round_trip(tmp_path):
     assert weights["category_affinity_score"] > 0 and weights["bought_before"] > 0
 
 
+def test_contributions_add_up_to_the_prediction_and_importance_finds_the_signal(tmp_path):
+    examples = synthetic_examples()
+    x, y = ranking.feature_matrix(examples), examples.label.to_numpy(dtype=int)
+    for model in (ranking.LogisticModel.fit(x, y), ranking.LightGBMModel.fit(x, y, rounds=30)):
+        parts = model.contributions(x.iloc[:50])
+        assert list(parts.columns) == [*ranking.FEATURES, "bias"]
+        log_odds = parts.sum(axis=1).to_numpy()
+        np.testing.assert_allclose(1 / (1 + np.exp(-log_odds)), model.predict(x.iloc[:50]), rtol=1e-6)
+        importance = model.importance()
+        # the label depends on affinity, bought-before and discount only: the first two lead
+        assert set(importance.nlargest(2).index) == {"category_affinity_score", "bought_before"}
+        kind = "model.json" if isinstance(model, ranking.LogisticModel) else "model.txt"
+        model.save(tmp_path / kind)
+        name = "logistic_regression" if kind == "model.json" else "lightgbm"
+        again = ranking.model_from_text(name, (tmp_path / kind).read_text())
+        np.testing.assert_allclose(again.predict(x.iloc[:50]), model.predict(x.iloc[:50]))
+
+
 def test_training_registers_the_better_model_and_scoring_reuses_it(tmp_path):
     examples = synthetic_examples()
     candidates = synthetic_examples(n=300, seed=5).assign(customer_id=np.arange(300), offer_id=1)
@@ -122,6 +140,9 @@ def test_training_registers_the_better_model_and_scoring_reuses_it(tmp_path):
     assert len(entries) == 2 and entries[-1]["retrain_reason"] == "forced by var force_retrain"
     assert entries[0]["model_version"] != entries[1]["model_version"]
     assert set(ranking.registry_frame(tmp_path).model_version) == {e["model_version"] for e in entries}
+    importance = ranking.feature_importance(tmp_path)
+    assert (importance.model_version == entries[-1]["model_version"]).all()
+    assert importance.importance_share.sum() == pytest.approx(1.0) and len(importance) == len(ranking.FEATURES)
 
 
 def test_training_without_positives_is_refused(tmp_path):
