@@ -291,12 +291,45 @@ def evaluate(output_format) -> None:
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8501, show_default=True, type=int)
+@click.option(
+    "--snapshot",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Snapshot file [default: $METRO_SNAPSHOT or <warehouse>.serving.duckdb].",
+)
+def dashboard(host, port, snapshot) -> None:
+    """The analysts' dashboard (Streamlit) over the published snapshot."""
+    from metro_offers import dashboard as package
+
+    app = Path(package.__file__).parent / "app.py"  # a Streamlit script: run, never imported
+    env = {**os.environ, **({"METRO_SNAPSHOT": str(snapshot.resolve())} if snapshot else {})}
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", host]
+    command += ["--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    click.echo(f"[dashboard] http://{host}:{port}")
+    raise SystemExit(subprocess.run(command, env=env, cwd=_project()).returncode)
+
+
+@main.command()
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None)
-def docs(data_dir) -> None:
-    """Build the dbt docs site as one static HTML file and print where it is."""
+@click.option("--serve", "serve_site", is_flag=True, help="Serve the site on 127.0.0.1 instead of only building it.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port for --serve.")
+def docs(data_dir, serve_site, port) -> None:
+    """Build the dbt docs site (lineage, descriptions, tests) as one static HTML file."""
     raw_dir = (data_dir or _default_data_dir()).resolve() / "raw"
     run_dbt(["docs", "generate", "--static"], {"raw_root": str(raw_dir)})
-    click.echo(f"[docs] open {_project() / 'target' / 'static_index.html'} in a browser")
+    site = _project() / "target" / "static_index.html"
+    if not serve_site:
+        click.echo(f"[docs] open {site} in a browser (or run `metro-offers docs --serve`)")
+        return
+    import functools
+    import http.server
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site.parent))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+        click.echo(f"[docs] http://127.0.0.1:{port}/static_index.html (Ctrl-C to stop)")
+        server.serve_forever()
 
 
 if __name__ == "__main__":

@@ -66,6 +66,7 @@ SNAPSHOT_TABLES: dict[str, str] = {
     "candidate_strategy_stats": "select * from wh.marts.candidate_strategy_stats",
     "candidate_strategies": "select * from wh.reference.candidate_strategies",
     "daily_sales": "select * from wh.marts.daily_sales order by order_date, segment",
+    "customer_monthly_activity": "select * from wh.marts.customer_monthly_activity order by all",
     "offer_performance": "select * from wh.marts.offer_performance",
     "holiday_calendar": "select * from wh.reference.holiday_calendar",
     "feature_importance": "select * from wh.ml.ranker_feature_importance",

@@ -1,0 +1,1 @@
+"""The analysts' Streamlit dashboard over the published serving snapshot (never the warehouse)."""

@@ -1,0 +1,92 @@
+"""Reading the serving snapshot for the dashboard: cached per snapshot file, so a newly
+published snapshot is read afresh and an unchanged one costs nothing."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from metro_offers.reference import project_root
+
+SEGMENTS = ("budget", "premium", "family", "horeca")
+METHOD_LABELS = {
+    "random": "Random",
+    "global_popularity": "Global popularity",
+    "segment_popularity": "Segment popularity",
+    "p_topfreq": "P-TopFreq",
+    "logistic_regression": "Logistic regression",
+    "lightgbm": "LightGBM",
+    "oracle": "Oracle",
+}
+
+
+def snapshot_path() -> Path:
+    """$METRO_SNAPSHOT, or the snapshot beside the warehouse ($METRO_WAREHOUSE)."""
+    from metro_offers.snapshot import default_snapshot_path
+
+    warehouse = project_root() / os.environ.get("METRO_WAREHOUSE", "warehouse/metro_offers.duckdb")
+    return default_snapshot_path(warehouse)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _query(path: str, identity: tuple[int, int], sql: str, params: tuple) -> pd.DataFrame:
+    with duckdb.connect(path, read_only=True) as con:
+        return con.execute(sql, list(params)).df()
+
+
+def query(sql: str, *params) -> pd.DataFrame:
+    """A query on the current snapshot (cached until a new one is published)."""
+    path = snapshot_path()
+    return _query(str(path), _identity(path), sql, params)
+
+
+def snapshot_exists() -> bool:
+    return _identity(snapshot_path()) is not None
+
+
+def info() -> dict:
+    import json
+
+    return json.loads(query("select info from snapshot_info")["info"].iloc[0])
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _live_model(path: str, identity: tuple[int, int]):
+    from metro_offers.ranking import model_from_text
+
+    with duckdb.connect(path, read_only=True) as con:
+        chosen, text = con.sql("select chosen_model, artifact_text from live_model").fetchall()[0]
+    return chosen, model_from_text(chosen, text)
+
+
+def live_model():
+    """(chosen model name, the model) of the snapshot, for explaining scores."""
+    path = snapshot_path()
+    return _live_model(str(path), _identity(path))
+
+
+def selected_segments() -> list[str]:
+    """The segments picked in the sidebar (all by default)."""
+    return list(st.session_state.get("segments") or SEGMENTS)
+
+
+def thresholds() -> dict:
+    """Drift thresholds from dbt_project.yml's vars (the one place they live)."""
+    from metro_offers.cli import dbt_vars
+
+    values = dbt_vars()
+    return {name: float(values[name]) for name in ("psi_warn", "psi_alert")} | {
+        "retrain_min_alert_features": int(values["retrain_min_alert_features"])
+    }

@@ -1,0 +1,101 @@
+"""Model performance: the offline evaluation beside every baseline and the oracle, the
+curves, what the model looks at, and every model trained so far."""
+
+import plotly.express as px
+import streamlit as st
+
+from metro_offers.dashboard import data
+
+st.title("Model performance")
+evaluation = data.query("select * from offline_evaluation")
+if evaluation.empty:
+    st.info("No offline evaluation in this snapshot.")
+    st.stop()
+first = evaluation.iloc[0]
+st.caption(
+    f"Model `{first.model_version}` evaluated with its training procedure: rankers trained on labels closed by "
+    f"{first.evaluation_cutoff.date()}, every method ranking the same customers' full pool as of that cutoff; "
+    "relevant = offers redeemed before the run date. Bars: mean over customers; whiskers: 95% bootstrap interval."
+)
+evaluation["method_label"] = evaluation.method.map(data.METHOD_LABELS)
+order = [label for label in data.METHOD_LABELS.values() if label in set(evaluation.method_label)]
+
+
+def bar(metric: str, subset: str, title: str):
+    rows = evaluation[(evaluation.metric == metric) & (evaluation.subset == subset)].copy()
+    rows["plus"] = rows.ci_high - rows.metric_value
+    rows["minus"] = rows.metric_value - rows.ci_low
+    return px.bar(
+        rows,
+        x="method_label",
+        y="metric_value",
+        error_y="plus",
+        error_y_minus="minus",
+        title=title,
+        category_orders={"method_label": order},
+        labels={"method_label": "", "metric_value": metric},
+    )
+
+
+left, right = st.columns(2)
+subset = left.radio("Relevant offers", ["all", "repeat", "explore"], horizontal=True)
+left.plotly_chart(bar("ndcg", subset, f"NDCG@10 ({subset} offers)"), width="stretch")
+right.plotly_chart(
+    bar("expected_redemptions_share_of_oracle", "all", "Expected redemptions of the top 10, share of the oracle's"),
+    width="stretch",
+)
+table = evaluation[evaluation.subset.isin(["all", "impressions", "active_customers_impressions"])].pivot_table(
+    index="method_label", columns=["subset", "metric"], values="metric_value"
+)
+st.dataframe(table.reindex(order).round(3), width="stretch")
+
+curves = data.query("select * from evaluation_curves")
+if not curves.empty:
+    curves["method_label"] = curves.method.map(data.METHOD_LABELS)
+    left, right = st.columns(2)
+    roc = curves[curves.curve == "roc"]
+    left.plotly_chart(
+        px.line(
+            roc,
+            x="x",
+            y="y",
+            color="method_label",
+            title="ROC on the evaluation window's impressions",
+            labels={"x": "false positive rate", "y": "true positive rate", "method_label": ""},
+        ),
+        width="stretch",
+    )
+    pr = curves[curves.curve == "precision_recall"]
+    right.plotly_chart(
+        px.line(
+            pr,
+            x="x",
+            y="y",
+            color="method_label",
+            title="Precision-recall on the same impressions",
+            labels={"x": "recall", "y": "precision", "method_label": ""},
+        ),
+        width="stretch",
+    )
+
+importance = data.query("select * from feature_importance order by importance_share")
+if not importance.empty:
+    kind = "total split gain" if importance.chosen_model.iloc[0] == "lightgbm" else "largest standardised weight"
+    st.plotly_chart(
+        px.bar(
+            importance,
+            x="importance_share",
+            y="feature",
+            orientation="h",
+            title=f"What the live model ({importance.chosen_model.iloc[0]}) uses: share of {kind}",
+        ),
+        width="stretch",
+    )
+
+st.subheader("Every model trained")
+registry = data.query(
+    "select model_version, trained_at, trained_for_run_date, training_window_start, training_window_end, "
+    "training_rows, validation_auc_logistic_regression, validation_auc_lightgbm, chosen_model, retrain_reason, "
+    "is_live from model_registry order by trained_at desc"
+)
+st.dataframe(registry, width="stretch", hide_index=True)

@@ -1,0 +1,106 @@
+"""The dashboard on the small built snapshot: every page with Streamlit's AppTest, the
+filters, the message without a snapshot, and (where Chromium is installed) a real browser
+visiting every page and the docs site's lineage of recommendations."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from metro_offers.reference import project_root
+from metro_offers.snapshot import default_snapshot_path
+
+from conftest import query
+
+pytestmark = pytest.mark.slow
+
+APP = str(project_root() / "src" / "metro_offers" / "dashboard" / "app.py")
+PAGES = {
+    "pages/customer_insights.py": "Customer insights",
+    "pages/offer_analytics.py": "Offer analytics",
+    "pages/model_performance.py": "Model performance",
+    "pages/feature_drift.py": "Feature drift",
+    "pages/recommendation_explorer.py": "Recommendation explorer",
+    "pages/diversity.py": "Diversity",
+}
+sys.path.insert(0, str(project_root() / "tests" / "browser"))
+
+
+@pytest.fixture
+def app(built, monkeypatch):
+    _, warehouse, _, _ = built
+    monkeypatch.setenv("METRO_SNAPSHOT", str(default_snapshot_path(warehouse)))
+    return AppTest.from_file(APP, default_timeout=60).run()
+
+
+def test_every_page_renders_without_an_exception(app):
+    for page, title in PAGES.items():
+        app.switch_page(page).run()
+        assert not app.exception, f"{title}: {[e.value for e in app.exception]}"
+        assert [t.value for t in app.title] == [title]
+
+
+def test_the_segment_filter_narrows_the_customers(app, built):
+    _, warehouse, _, _ = built
+    horeca = query(warehouse, "select count(*) as n from marts.customer_features where segment = 'horeca'").n[0]
+    app.sidebar.multiselect[0].set_value(["horeca"]).run()
+    customers = next(m for m in app.metric if m.label == "Customers")
+    assert customers.value == f"{horeca:,}"
+
+
+def test_the_explorer_shows_a_customers_list_and_explains_it(app, built):
+    _, warehouse, _, _ = built
+    recs = query(warehouse, "select * from marts.recommendations order by customer_id desc, recommendation_rank")
+    customer = int(recs.customer_id.iloc[0])
+    app.switch_page("pages/recommendation_explorer.py").run()
+    app.number_input(key="explorer_customer").set_value(customer).run()
+    assert not app.exception
+    shown = app.dataframe[0].value
+    assert shown.offer_name.tolist()[:3] and len(shown) == (recs.customer_id == customer).sum()
+    assert any("contribution" in s.value for s in app.subheader)
+    app.number_input(key="explorer_customer").set_value(999_999_999).run()
+    assert any("not known" in i.value for i in app.info)
+
+
+def test_without_a_snapshot_the_page_says_what_to_do(monkeypatch, tmp_path):
+    monkeypatch.setenv("METRO_SNAPSHOT", str(tmp_path / "none.duckdb"))
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    assert not app.exception
+    assert "metro-offers build" in app.error[0].value
+
+
+@pytest.mark.skipif(not __import__("check_in_browser").browser_available(), reason="needs chromium and chromium-driver")
+def test_in_headless_chromium_every_page_draws_and_the_docs_show_the_lineage(built, tmp_path):
+    from check_in_browser import dashboard_screenshots, docs_screenshot
+
+    data, warehouse, _, _ = built
+    timings = dashboard_screenshots(default_snapshot_path(warehouse), tmp_path)
+    assert set(timings) == set(PAGES.values())
+    assert len(list(tmp_path.glob("dashboard_*.png"))) == 6
+    target = tmp_path / "target"
+    env = {**os.environ, "METRO_WAREHOUSE": str(warehouse), "DBT_TARGET_PATH": str(target)}
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "docs",
+            "generate",
+            "--static",
+            "--profiles-dir",
+            ".",
+            "--vars",
+            json.dumps({"raw_root": str(data / "raw")}),
+        ],
+        cwd=project_root(),
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    parents = docs_screenshot(target / "static_index.html", tmp_path)
+    assert {"model.metro_offers.ranker_scores", "model.metro_offers.candidate_pool"} <= set(parents)
+    assert (tmp_path / "docs_lineage_recommendations.png").stat().st_size > 20_000
