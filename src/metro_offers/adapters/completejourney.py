@@ -46,6 +46,7 @@ import pandas as pd
 from metro_offers.generator import landing_batch_name, write_dataset
 
 DEFAULT_SEGMENT_UNTIL = dt.date(2017, 10, 1)
+OFFER_KEYS = "offer_keys.parquet"  # offer_id -> (campaign_id, coupon_upc), beside raw/
 COST_SHARE = 0.7  # unit_cost estimate as a share of base_price (no cost in the data)
 HORECA_SHARE = 0.10
 NON_MERCHANDISE_DEPARTMENTS = {
@@ -430,6 +431,10 @@ def ingest(
             shutil.rmtree(folder)
     (out_dir / "quarantine").mkdir(parents=True)
     quarantine.to_parquet(out_dir / "quarantine" / "coupon_redemptions.parquet", index=False)
+    # which campaign coupon each offer is (outside the raw contract; the benchmark needs it)
+    keys = tables["offers"].offer_name.str.extract(r"^Campaign (\d+) \(.*\) coupon (\d+):").astype("int64")
+    keys.columns = ["campaign_id", "coupon_upc"]
+    keys.assign(offer_id=tables["offers"].offer_id).to_parquet(out_dir / OFFER_KEYS, index=False)
     last = max(tables["orders"].order_date).date()
     write_dataset(tables, out_dir, landing_batch_name(last, "completejourney"))
     manifest = {
