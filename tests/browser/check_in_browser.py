@@ -97,6 +97,11 @@ def dashboard_screenshots(snapshot: Path, out: Path) -> dict:
 
             _wait(drawn, 60, f"the page '{title}'")
             timings[title] = round(time.perf_counter() - started, 2)
+            if not path:  # the first page again, now that the frontend is loaded and the reads are cached
+                started = time.perf_counter()
+                driver.get(f"http://127.0.0.1:{port}/")
+                _wait(drawn, 60, f"the page '{title}' again")
+                timings[f"{title} (again)"] = round(time.perf_counter() - started, 2)
             time.sleep(0.5)  # let the last chart finish its transition
             driver.save_screenshot(str(out / f"dashboard_{path or 'customer_insights'}.png"))
     finally:
