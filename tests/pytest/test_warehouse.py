@@ -213,7 +213,7 @@ def test_docs_site_describes_every_node_and_column(built, tmp_path):
     assert (target / "static_index.html").stat().st_size > 100_000
     nodes = json.loads((target / "manifest.json").read_text())
     undocumented = []
-    for kind in ("nodes", "sources", "macros"):
+    for kind in ("nodes", "sources", "macros", "exposures"):
         for unique_id, node in nodes[kind].items():
             generic_test = node.get("resource_type") == "test" and not node["original_file_path"].startswith("tests/")
             hook = node.get("resource_type") == "operation"  # on-run-start/end: documented with their macros
@@ -225,6 +225,12 @@ def test_docs_site_describes_every_node_and_column(built, tmp_path):
                 if not column.get("description", "").strip():
                     undocumented.append(f"{unique_id}.{column['name']}")
     assert undocumented == []
+    # the lineage reaches the readers: recommendations feeds the explorer view and the API
+    exposures = nodes["exposures"]
+    assert {"dashboard_recommendation_explorer", "serving_api"} <= {e["name"] for e in exposures.values()}
+    recommendations = "model.metro_offers.recommendations"
+    readers = {e["name"] for e in exposures.values() if recommendations in e["depends_on"]["nodes"]}
+    assert {"dashboard_recommendation_explorer", "dashboard_diversity", "serving_api"} <= readers
     catalog = json.loads((target / "catalog.json").read_text())
     assert "model.metro_offers.candidate_pool" in catalog["nodes"]
 
