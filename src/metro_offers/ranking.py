@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -447,34 +448,60 @@ def live_reference(store: Path) -> tuple[dict | None, str | None]:
     return json.loads(path.read_text()), entries[-1]["model_version"]
 
 
+SCORING_BATCH_ROWS = 500_000  # candidates scored at a time: memory stays flat as the pool grows
+
+
+def candidate_sample(relation, max_rows: int) -> pd.DataFrame:
+    """A deterministic sample of at most about ``max_rows`` rows of a DuckDB relation of
+    candidates (every row when it is smaller): the rows whose hash of (customer, offer) falls
+    in one residue class. Drift and the drift reference are measured on it."""
+    rows = relation.aggregate("count(*)").fetchall()[0][0]
+    step = max(1, -(-rows // max_rows))
+    return relation.filter(f"hash(customer_id, offer_id) % {step} = 0").df() if step > 1 else relation.df()
+
+
 def ranker_scores(
-    candidates: pd.DataFrame,
+    candidates: pd.DataFrame | Iterable[pd.DataFrame],
     examples: pd.DataFrame,
     run_date: dt.date,
     store: Path,
     force: bool,
     drift: pd.DataFrame | None = None,
     reference_bins: int = 10,
+    reference: pd.DataFrame | None = None,
     echo=print,
 ) -> pd.DataFrame:
-    """Score every candidate with the registered model, training one first when needed."""
+    """Score every candidate with the registered model, training one first when needed.
+    ``candidates`` is one frame or batches of it; ``reference`` (default: the frame) is the
+    sample of today's candidates a newly trained model keeps as its drift reference."""
+    batches = [candidates] if isinstance(candidates, pd.DataFrame) else candidates
+    if reference is None:
+        if not isinstance(candidates, pd.DataFrame):
+            raise ValueError("scoring in batches needs the reference sample of the candidates")
+        reference = candidates
     store.mkdir(parents=True, exist_ok=True)
     reason = retrain_reason(store, force, drift)
     if reason:
         echo(f"[ranker] training: {reason}")
-        train(examples, candidates, run_date, store, reason, reference_bins, echo=echo)
+        train(examples, reference, run_date, store, reason, reference_bins, echo=echo)
     entry = read_registry(store)[-1]
     model = load_model(entry)
-    scores = model.predict(feature_matrix(candidates)) if len(candidates) else np.zeros(0)
-    scores = undo_negative_sampling(scores, entry["negative_keep_rate"])
-    return pd.DataFrame(
-        {
-            "customer_id": candidates["customer_id"].to_numpy(dtype="int64"),
-            "offer_id": candidates["offer_id"].to_numpy(dtype="int64"),
-            "score": np.clip(scores, 0.0, 1.0),
-            "model_version": entry["model_version"],
-        }
-    )
+    parts = []
+    for batch in batches:
+        scores = model.predict(feature_matrix(batch)) if len(batch) else np.zeros(0)
+        scores = undo_negative_sampling(scores, entry["negative_keep_rate"])
+        parts.append(
+            pd.DataFrame(
+                {
+                    "customer_id": batch["customer_id"].to_numpy(dtype="int64"),
+                    "offer_id": batch["offer_id"].to_numpy(dtype="int64"),
+                    "score": np.clip(scores, 0.0, 1.0),
+                }
+            )
+        )
+    empty = pd.DataFrame(columns=["customer_id", "offer_id", "score"])
+    scored = pd.concat(parts, ignore_index=True) if parts else empty
+    return scored.assign(model_version=entry["model_version"])
 
 
 def registry_frame(store: Path) -> pd.DataFrame:

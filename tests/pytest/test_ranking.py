@@ -149,3 +149,23 @@ def test_training_without_positives_is_refused(tmp_path):
     examples = synthetic_examples().assign(label=False)
     with pytest.raises(ValueError, match="no positive"):
         ranking.train(examples, examples, RUN_DATE, tmp_path, "test", echo=lambda _: None)
+
+
+def test_scoring_in_batches_equals_scoring_at_once_and_the_sample_is_deterministic(tmp_path):
+    import duckdb
+
+    examples = synthetic_examples()
+    candidates = synthetic_examples(n=1_000, seed=5).assign(customer_id=np.arange(1_000), offer_id=1)
+    whole = ranking.ranker_scores(candidates, examples, RUN_DATE, tmp_path, force=False, echo=lambda _: None)
+    batches = [candidates.iloc[i : i + 300] for i in range(0, 1_000, 300)]
+    batched = ranking.ranker_scores(
+        batches, examples, RUN_DATE, tmp_path, force=False, reference=candidates, echo=lambda _: None
+    )
+    pd.testing.assert_frame_equal(batched, whole)
+    with pytest.raises(ValueError, match="reference sample"):
+        ranking.ranker_scores(iter(batches), examples, RUN_DATE, tmp_path, force=False, echo=lambda _: None)
+    relation = duckdb.from_df(candidates[["customer_id", "offer_id", "recency_days"]])
+    assert len(ranking.candidate_sample(relation, 5_000)) == 1_000  # smaller than the cap: every row
+    sample = ranking.candidate_sample(relation, 250)
+    assert 150 < len(sample) < 350  # about a quarter: one hash class in four
+    pd.testing.assert_frame_equal(sample, ranking.candidate_sample(relation, 250))
