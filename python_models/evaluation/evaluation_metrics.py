@@ -14,10 +14,12 @@ def model(dbt, session):
     candidates = dbt.ref("int_evaluation_candidates")
     examples = dbt.ref("training_examples").filter("split in ('train', 'evaluation')")
     examples = examples.project(", ".join(EXAMPLE_COLUMNS))
+    external = dbt.ref("int_evaluation_external_scores").df()
     truth = Path(meta["truth_root"])
     return offline_evaluation(
         load_inputs=lambda: (candidates.df(), examples.df()),
         store=Path(meta["model_store_dir"]),
         truth_dir=truth if truth.exists() else None,
         settings=evaluation_settings(meta),
+        external=external,
     )

@@ -132,6 +132,23 @@ def load_truth(truth_dir: Path, pairs: pd.DataFrame) -> pd.Series | None:
     return pd.Series(truth.p_redeem_if_shown.to_numpy(), index=pairs.index)
 
 
+def external_method_scores(candidates: pd.DataFrame, external: pd.DataFrame | None, echo=print) -> dict:
+    """Scores that other rankers wrote for the evaluation pool (long rows: method,
+    customer_id, offer_id, score), aligned to ``candidates``; a candidate a ranker did not
+    score ranks last for it (and is counted)."""
+    scores = {}
+    if external is None or external.empty:
+        return scores
+    keys = candidates[["customer_id", "offer_id"]]
+    for method, rows in external.groupby("method"):
+        aligned = keys.merge(rows[["customer_id", "offer_id", "score"]], on=["customer_id", "offer_id"], how="left")
+        missing = int(aligned.score.isna().sum())
+        if missing:
+            echo(f"[evaluate] {method}: {missing:,} of {len(keys):,} evaluation candidates unscored (ranked last)")
+        scores[method] = aligned.score.fillna(-np.inf).to_numpy(dtype=float)
+    return scores
+
+
 def method_scores(candidates: pd.DataFrame, rankers: dict, truth: pd.Series | None, seed: int) -> dict:
     """Each method's score for every evaluation candidate (higher = ranked first)."""
     global_popularity = candidates["global_popularity"].to_numpy(dtype=float)
@@ -157,10 +174,13 @@ def evaluate(
     k: int,
     bootstrap_samples: int,
     seed: int,
+    external: pd.DataFrame | None = None,
     echo=print,
 ) -> pd.DataFrame:
     """The long metric table: one row per (method, subset, metric) with the value, the
-    bootstrap 95% interval and the number of customers it averages over."""
+    bootstrap 95% interval and the number of customers it averages over. ``external``: scores
+    of other rankers for the evaluation pool (method, customer_id, offer_id, score), judged
+    beside the built-in methods on the same customers, pools and resamples."""
     if candidates.empty:
         raise ValueError("the evaluation pool is empty: no customer redeemed an offer in the evaluation window")
     # the warehouse returns rows in no fixed order; a fixed order makes the random baseline reproducible
@@ -173,6 +193,10 @@ def evaluate(
     if truth is None:
         echo("[evaluate] no truth covering the evaluation pool: no oracle, no expected redemptions")
     scores = method_scores(candidates, fitted.models, truth, seed)
+    clashes = set(external.method) & set(scores) if external is not None and len(external) else set()
+    if clashes:
+        raise ValueError(f"external rankers may not reuse built-in method names: {sorted(clashes)}")
+    scores.update(external_method_scores(candidates, external, echo=echo))
 
     customer = candidates["customer_id"].to_numpy(dtype=np.int64)
     offer = candidates["offer_id"].to_numpy(dtype=np.int64)
@@ -318,30 +342,52 @@ def evaluation_settings(meta: dict) -> dict:
     }
 
 
-def offline_evaluation(load_inputs, store: Path, truth_dir: Path | None, settings: dict, echo=print) -> pd.DataFrame:
-    """The evaluation of the live model version: computed once per version and settings and
-    kept beside its artifact, so builds that reuse the model do not repeat it (nor load its
-    inputs). load_inputs() returns (evaluation candidates, training examples)."""
+def offline_evaluation(
+    load_inputs,
+    store: Path,
+    truth_dir: Path | None,
+    settings: dict,
+    external: pd.DataFrame | None = None,
+    echo=print,
+) -> pd.DataFrame:
+    """The evaluation of the live model version: computed once per version, settings and
+    external rankers' scores, and kept beside its artifact, so builds that reuse the model do
+    not repeat it (nor load its inputs). load_inputs() returns (evaluation candidates,
+    training examples)."""
     from metro_offers.ranking import read_registry
+
+    metrics_settings = settings  # external scores change the metrics, not the built-in rankers' curves
+    if external is not None and len(external):
+        columns = ["method", "customer_id", "offer_id", "score"]
+        ordered = external[columns].sort_values(columns[:3])
+        metrics_settings = {**settings, "external": str(pd.util.hash_pandas_object(ordered, index=False).sum())}
 
     entries = read_registry(store)
     if not entries:
         raise ValueError(f"no registered ranker in {store}: the evaluation belongs to a model version")
     version = entries[-1]["model_version"]
-    cache = _cache_path(entries[-1], settings, "offline_evaluation")
+    cache = _cache_path(entries[-1], metrics_settings, "offline_evaluation")
     if cache.exists() and _cache_path(entries[-1], settings, "evaluation_curves").exists():
         echo(f"[evaluate] reusing the evaluation of {version} ({cache.name})")
         return pd.read_parquet(cache)
     candidates, examples = load_inputs()
     result, curves = evaluate(
-        candidates, examples, truth_dir, settings["k"], settings["bootstrap_samples"], settings["seed"], echo=echo
+        candidates,
+        examples,
+        truth_dir,
+        settings["k"],
+        settings["bootstrap_samples"],
+        settings["seed"],
+        external=external,
+        echo=echo,
     )
     for frame in (result, curves):
         frame.insert(0, "model_version", version)
     result.insert(1, "run_date", dt.date.fromisoformat(settings["run_date"]))
     result.insert(2, "evaluation_cutoff", dt.date.fromisoformat(settings["cutoff"]))
-    for frame, name in ((curves, "evaluation_curves"), (result, "offline_evaluation")):  # the metrics last
-        target = _cache_path(entries[-1], settings, name)
+    saves = ((curves, "evaluation_curves", settings), (result, "offline_evaluation", metrics_settings))
+    for frame, name, keyed in saves:  # the metrics last: they mark the evaluation done
+        target = _cache_path(entries[-1], keyed, name)
         frame.to_parquet(target.with_suffix(".tmp"), index=False)
         target.with_suffix(".tmp").replace(target)
     return result

@@ -46,10 +46,11 @@ def _cell(row: pd.Series | None, interval: bool) -> str:
 
 def _table(frame: pd.DataFrame, columns, k: int, markdown: bool) -> str:
     indexed = {(r.method, r.subset, r.metric): r for r in frame.itertuples(index=False)}
-    methods = [m for m in METHOD_LABELS if m in set(frame.method)]
+    present = list(dict.fromkeys(frame.method))
+    methods = [m for m in METHOD_LABELS if m in present] + [m for m in present if m not in METHOD_LABELS]
     header = ["Method"] + [title.replace("@k", f"@{k}") for _, _, title, _ in columns]
     body = [
-        [METHOD_LABELS[m]] + [_cell(indexed.get((m, subset, metric)), ci) for subset, metric, _, ci in columns]
+        [METHOD_LABELS.get(m, m)] + [_cell(indexed.get((m, subset, metric)), ci) for subset, metric, _, ci in columns]
         for m in methods
     ]
     if markdown:

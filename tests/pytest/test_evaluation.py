@@ -139,6 +139,34 @@ def test_a_whole_evaluation_ranks_the_informed_methods_above_random(tmp_path):
     assert render_report(report, markdown=True, k=5).count("| LightGBM |") == 2
 
 
+def test_external_rankers_are_judged_beside_the_built_in_ones(tmp_path):
+    pool = synthetic_evaluation_pool()
+    examples = synthetic_examples(8_000, seed=1)
+    examples["split"] = np.where(examples.feature_as_of_date < pd.Timestamp("2026-09-07"), "train", "evaluation")
+    examples["customer_id"], examples["offer_id"] = np.arange(len(examples)) % 500, 1
+    # a ranker that knows the answer, and one that scored only half of the pool
+    perfect = pool[["customer_id", "offer_id"]].assign(method="knows_the_answer", score=pool.redeemed_in_window * 1.0)
+    half = pool[["customer_id", "offer_id"]].iloc[::2].assign(method="half_scored", score=1.0)
+    messages = []
+    result, _ = evaluation.evaluate(
+        pool,
+        examples,
+        None,
+        k=5,
+        bootstrap_samples=50,
+        seed=7,
+        external=pd.concat([perfect, half]),
+        echo=messages.append,
+    )
+    value = result.set_index(["method", "subset", "metric"]).value
+    assert value[("knows_the_answer", "all", "hit_rate")] == 1.0
+    assert value[("knows_the_answer", "all", "ndcg")] > value[("lightgbm", "all", "ndcg")]
+    assert any("half_scored" in m and "unscored (ranked last)" in m for m in messages)
+    clash = perfect.assign(method="lightgbm")
+    with pytest.raises(ValueError, match="built-in method names"):
+        evaluation.evaluate(pool, examples, None, 5, 10, 7, external=clash, echo=lambda _: None)
+
+
 def test_an_empty_evaluation_pool_is_refused():
     pool = synthetic_evaluation_pool()
     with pytest.raises(ValueError, match="evaluation pool is empty"):

@@ -147,6 +147,44 @@ def test_offline_evaluation_ranks_every_method_on_the_evaluation_pool(built):
     assert "LightGBM" in printed and "P-TopFreq" in printed and f"cutoff {cutoff.date()}" in printed
 
 
+def test_an_external_ranker_listed_in_the_var_is_evaluated_beside_the_others(built, tmp_path):
+    """DESIGN.md section 9: a new ranker is a model writing (customer, offer, score) for the
+    evaluation pool plus a line in var evaluation_external_rankers."""
+    data, warehouse, manifest, _ = built
+    copy = tmp_path / "external.duckdb"
+    shutil.copy(warehouse, copy)
+    shutil.copytree(warehouse.with_suffix(".models"), copy.with_suffix(".models"))
+    variables = {
+        "run_date": manifest["default_run_date"],
+        "raw_root": str(data / "raw"),
+        "truth_root": str(data / "truth"),
+        "model_store_dir": str(copy.with_suffix(".models")),
+        "evaluation_external_rankers": ["retrieval_rank"],
+    }
+    dbt = str(Path(sys.executable).parent / "dbt")
+    completed = subprocess.run(
+        [
+            dbt,
+            "build",
+            "--select",
+            "int_evaluation_external_scores+",
+            "--profiles-dir",
+            ".",
+            "--vars",
+            json.dumps(variables),
+        ],
+        cwd=project_root(),
+        env={**os.environ, "METRO_WAREHOUSE": str(copy)},
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    table = query(copy, "select * from marts.offline_evaluation")
+    assert "retrieval_rank" in set(table.method) and "lightgbm" in set(table.method)
+    ndcg = table[(table.subset == "all") & (table.metric == "ndcg")].set_index("method").metric_value
+    assert 0 < ndcg["retrieval_rank"] <= 1
+
+
 def test_rebuilding_the_same_date_changes_nothing(built):
     data, warehouse, _, _ = built
     queries = [

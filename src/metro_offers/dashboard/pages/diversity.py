@@ -93,6 +93,6 @@ evaluation = data.query(
     "where metric in ('catalogue_coverage', 'intra_list_diversity')"
 )
 if not evaluation.empty:
-    evaluation["method"] = evaluation.method.map(data.METHOD_LABELS)
+    evaluation["method"] = evaluation.method.map(lambda m: data.METHOD_LABELS.get(m, m))
     st.caption("The same measures in the offline evaluation, per method (evaluation pool, top 10):")
     st.dataframe(evaluation.pivot(index="method", columns="metric", values="metric_value").round(3), width="stretch")

@@ -17,8 +17,9 @@ st.caption(
     f"{first.evaluation_cutoff.date()}, every method ranking the same customers' full pool as of that cutoff; "
     "relevant = offers redeemed before the run date. Bars: mean over customers; whiskers: 95% bootstrap interval."
 )
-evaluation["method_label"] = evaluation.method.map(data.METHOD_LABELS)
+evaluation["method_label"] = evaluation.method.map(lambda m: data.METHOD_LABELS.get(m, m))
 order = [label for label in data.METHOD_LABELS.values() if label in set(evaluation.method_label)]
+order += sorted(set(evaluation.method_label) - set(order))  # external rankers after the built-in ones
 
 
 def bar(metric: str, subset: str, title: str):
@@ -51,7 +52,7 @@ st.dataframe(table.reindex(order).round(3), width="stretch")
 
 curves = data.query("select * from evaluation_curves")
 if not curves.empty:
-    curves["method_label"] = curves.method.map(data.METHOD_LABELS)
+    curves["method_label"] = curves.method.map(lambda m: data.METHOD_LABELS.get(m, m))
     left, right = st.columns(2)
     roc = curves[curves.curve == "roc"]
     left.plotly_chart(
