@@ -23,7 +23,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-SEGMENT_LEVELS = ("budget", "premium", "family", "horeca")
+from metro_offers.reference import SEGMENTS
+
+SEGMENT_LEVELS = SEGMENTS  # the order of the segment codes the models see
 NUMERIC_FEATURES = (
     "recency_days",
     "frequency",

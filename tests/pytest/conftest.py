@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -51,6 +52,18 @@ def run_cli(*args, warehouse: Path, check=True) -> subprocess.CompletedProcess:
         raise AssertionError(
             f"metro-offers {' '.join(args)} failed:\n{completed.stdout[-4000:]}\n{completed.stderr[-4000:]}"
         )
+    return completed
+
+
+def run_dbt(*args, warehouse: Path, variables: dict, target: Path | None = None) -> subprocess.CompletedProcess:
+    """dbt itself (not the CLI) on a warehouse, with the given vars; raises with dbt's log on failure."""
+    env = {**os.environ, "METRO_WAREHOUSE": str(warehouse)}
+    if target is not None:
+        env["DBT_TARGET_PATH"] = str(target)
+    command = [str(Path(sys.executable).parent / "dbt"), *args, "--profiles-dir", ".", "--vars", json.dumps(variables)]
+    completed = subprocess.run(command, cwd=project_root(), env=env, capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise AssertionError(f"dbt {' '.join(args)} failed:\n{completed.stdout[-4000:]}")
     return completed
 
 

@@ -45,7 +45,7 @@ def test_categories_map_by_the_ordered_rules():
 
 
 def test_the_slice_lands_in_the_raw_contract_with_nothing_lost_uncounted(source, landed, tmp_path):
-    tables, quarantine, report = landed
+    tables, quarantine, offer_keys, report = landed
     for name, frame in tables.items():
         _write_parquet(frame, name, tmp_path / f"{name}.parquet")  # raises on a contract mismatch
         assert not frame.duplicated(list(PRIMARY_KEYS[name])).any(), name
@@ -70,6 +70,7 @@ def test_the_slice_lands_in_the_raw_contract_with_nothing_lost_uncounted(source,
     offers = tables["offers"]
     assert offers.discount_pct.between(0.01, 0.9).all() and (offers.end_date >= offers.start_date).all()
     assert sum(report["offer_discount_depth"].values()) == len(offers)
+    assert offer_keys.offer_id.tolist() == offers.offer_id.tolist()
 
 
 def test_the_same_dbt_build_runs_on_it_and_the_benchmark_reports_every_method(tmp_path):

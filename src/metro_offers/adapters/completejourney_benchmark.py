@@ -26,8 +26,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from metro_offers.adapters.completejourney import _is_merchandise
-from metro_offers.evaluation import list_metrics, rank_within_customer, resample_weights
+from metro_offers.adapters.completejourney import is_merchandise
+from metro_offers.evaluation import bootstrap_means, list_metrics, rank_within_customer, resample_weights
 from metro_offers.ranking import auc, feature_matrix, fit_rankers
 
 DEFAULT_CUTOFF = dt.date(2017, 10, 1)
@@ -45,13 +45,23 @@ METHOD_LABELS = {
 }
 
 
-def _bootstrap(per_group: pd.DataFrame, samples: int, seed: int) -> dict[str, tuple[float, float, float]]:
-    """Mean and 95% interval of each column over groups (same resamples for every column)."""
-    weights = resample_weights(len(per_group), samples, seed)
-    values = per_group.to_numpy(dtype=float)
-    replicates = (weights @ values) / weights.sum(axis=1, keepdims=True)
+def _metric_rows(task: str, method: str, per_group: pd.DataFrame, samples: int, seed: int) -> list[dict]:
+    """One row per column of per_group: its mean over the lists and the bootstrap 95%
+    interval (the same resamples for every column)."""
+    replicates = bootstrap_means(per_group, resample_weights(len(per_group), samples, seed))
     low, high = np.percentile(replicates, [2.5, 97.5], axis=0)
-    return {c: (float(values[:, i].mean()), float(low[i]), float(high[i])) for i, c in enumerate(per_group.columns)}
+    return [
+        {
+            "task": task,
+            "method": method,
+            "metric": metric,
+            "value": float(per_group[metric].mean()),
+            "ci_low": float(low[i]),
+            "ci_high": float(high[i]),
+            "lists": len(per_group),
+        }
+        for i, metric in enumerate(per_group.columns)
+    ]
 
 
 def coupon_ranking(
@@ -114,18 +124,7 @@ def coupon_ranking(
     for method, score in scores.items():
         rank = rank_within_customer(group, score, evaluated.offer_id.to_numpy())
         metrics = list_metrics(group, rank, relevant, n_relevant, K)[["ndcg", "recall", "mrr", "hit_rate"]]
-        for metric, (value, low, high) in _bootstrap(metrics, samples, seed).items():
-            rows.append(
-                {
-                    "task": "coupon ranking",
-                    "method": method,
-                    "metric": metric,
-                    "value": value,
-                    "ci_low": low,
-                    "ci_high": high,
-                    "lists": len(metrics),
-                }
-            )
+        rows += _metric_rows("coupon ranking", method, metrics, samples, seed)
         rows.append(_auc_row(method, relevant, score, group, seed))
     return pd.DataFrame(rows)
 
@@ -155,7 +154,7 @@ def _auc_row(method, relevant, score, group, seed, samples: int = 200) -> dict:
 def next_basket(source: dict[str, pd.DataFrame], cutoff: dt.date, samples: int = 1000, seed: int = 7) -> pd.DataFrame:
     """Products of each household's first basket on or after the cutoff, ranked by three methods."""
     cut = pd.Timestamp(cutoff)
-    merchandise = source["products"].loc[_is_merchandise(source["products"]), "product_id"]
+    merchandise = source["products"].loc[is_merchandise(source["products"]), "product_id"]
     lines = source["transactions"][source["transactions"].product_id.isin(merchandise)]
     before, after = lines[lines.transaction_timestamp < cut], lines[lines.transaction_timestamp >= cut]
     first_basket = after.sort_values("transaction_timestamp").groupby("household_id").basket_id.first()
@@ -198,18 +197,7 @@ def next_basket(source: dict[str, pd.DataFrame], cutoff: dt.date, samples: int =
             n_relevant,
             K,
         )[["recall", "ndcg"]]
-        for metric, (value, low, high) in _bootstrap(metrics, samples, seed).items():
-            rows.append(
-                {
-                    "task": "next basket",
-                    "method": method,
-                    "metric": metric,
-                    "value": value,
-                    "ci_low": low,
-                    "ci_high": high,
-                    "lists": len(metrics),
-                }
-            )
+        rows += _metric_rows("next basket", method, metrics, samples, seed)
     return pd.DataFrame(rows)
 
 

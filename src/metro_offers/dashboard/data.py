@@ -10,18 +10,8 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from metro_offers.reference import project_root
-
-SEGMENTS = ("budget", "premium", "family", "horeca")
-METHOD_LABELS = {
-    "random": "Random",
-    "global_popularity": "Global popularity",
-    "segment_popularity": "Segment popularity",
-    "p_topfreq": "P-TopFreq",
-    "logistic_regression": "Logistic regression",
-    "lightgbm": "LightGBM",
-    "oracle": "Oracle",
-}
+from metro_offers.evaluation_report import METHOD_LABELS  # noqa: F401 - the pages' labels
+from metro_offers.reference import SEGMENTS, project_root
 
 
 def snapshot_path() -> Path:
