@@ -69,8 +69,8 @@ SNAPSHOT_TABLES: dict[str, str] = {
     "customer_monthly_activity": "select * from wh.marts.customer_monthly_activity order by all",
     "offer_performance": "select * from wh.marts.offer_performance",
     "holiday_calendar": "select * from wh.reference.holiday_calendar",
-    "feature_importance": "select * from wh.ml.ranker_feature_importance",
-    "evaluation_curves": "select * from wh.ml.evaluation_curves",
+    "feature_importance": "select * from wh.marts.model_feature_importance",
+    "evaluation_curves": "select * from wh.marts.offline_evaluation_curves order by method, curve, point_index",
 }
 
 
