@@ -19,11 +19,14 @@
         economics.margin_impact,
         {{ days_between('pairs.' ~ as_of_column, 'offers.end_date') }} as days_until_expiry,
         history.historical_redemption_rate,
-        case
-            when offers.offer_level = 'product'
-                then coalesce(bought.first_purchase_date < pairs.{{ as_of_column }}, false)
-            else category_spend.customer_id is not null
-        end as bought_before,
+        coalesce(offer_purchases.offer_product_orders, 0) > 0 as bought_before,
+        coalesce(offer_purchases.offer_product_orders, 0) as offer_product_orders,
+        coalesce(offer_purchases.offer_product_spend, 0) as offer_product_spend,
+        offer_purchases.days_since_offer_product_purchase,
+        coalesce(offer_purchases.offer_product_decayed_orders, 0) as offer_product_decayed_orders,
+        coalesce(product_sets.offer_product_count, 0) as offer_product_count,
+        coalesce(popularity.offer_product_popularity, 0) as offer_product_popularity,
+        coalesce(popularity.offer_product_segment_popularity, 0) as offer_product_segment_popularity,
         coalesce(category_spend.category_spend_share, 0) as category_affinity_score,
         {{ price_sensitivity('rfm.private_label_spend_share', 'rfm.promo_line_share') }} * offers.discount_pct
             as price_sensitivity_match,
@@ -47,7 +50,15 @@
             pairs.customer_id = category_spend.customer_id
             and pairs.{{ as_of_column }} = category_spend.as_of_date
             and offers.category_id = category_spend.category_id
-    -- products bought before run_date with their first purchase day; compared with the as-of date above
-    left join {{ ref('int_customer_products_bought') }} as bought
-        on pairs.customer_id = bought.customer_id and offers.product_id = bought.product_id
+    left join {{ ref('int_offer_product_sets') }} as product_sets on pairs.offer_id = product_sets.offer_id
+    left join {{ ref('int_customer_offer_purchases') }} as offer_purchases
+        on
+            pairs.customer_id = offer_purchases.customer_id
+            and pairs.offer_id = offer_purchases.offer_id
+            and pairs.{{ as_of_column }} = offer_purchases.as_of_date
+    left join {{ ref('int_offer_product_popularity') }} as popularity
+        on
+            pairs.offer_id = popularity.offer_id
+            and pairs.{{ as_of_column }} = popularity.as_of_date
+            and customers.segment = popularity.segment
 {%- endmacro %}

@@ -1,15 +1,16 @@
 -- The customers each candidate pool is retrieved for: every customer whose card existed
--- before run_date (serving), and the customers offline evaluation ranks for - those with a
--- card before the cutoff who redeemed at least one offer in the evaluation window (a customer
--- without any relevant offer adds nothing to ranking metrics).
-with evaluation_redeemers as (
-    select distinct redemptions.customer_id
+-- before run_date (serving), and for a labelled pool (evaluation, training_<n>) the customers
+-- with a card before its date who redeemed at least one offer in its label window (a
+-- customer without any relevant offer adds nothing to ranking metrics or ranking losses).
+with window_redeemers as (
+    select distinct
+        pools.pool,
+        redemptions.customer_id
     from {{ ref('stg_metro__redemptions') }} as redemptions
     inner join {{ ref('int_pool_dates') }} as pools
         on
-            pools.pool = 'evaluation'
-            and redemptions.redemption_date >= pools.as_of_date
-            and redemptions.redemption_date < {{ run_date() }}
+            redemptions.redemption_date >= pools.as_of_date
+            and redemptions.redemption_date < pools.label_window_end
 )
 
 select
@@ -19,5 +20,6 @@ select
     customers.segment
 from {{ ref('int_pool_dates') }} as pools
 inner join {{ ref('stg_metro__customers') }} as customers on pools.as_of_date > customers.signup_date
-left join evaluation_redeemers on customers.customer_id = evaluation_redeemers.customer_id
-where pools.pool = 'serving' or evaluation_redeemers.customer_id is not null
+left join window_redeemers
+    on pools.pool = window_redeemers.pool and customers.customer_id = window_redeemers.customer_id
+where pools.pool_role = 'serving' or window_redeemers.customer_id is not null

@@ -1,8 +1,8 @@
-"""The live ranker's importance per feature (logic: metro_offers.ranking.feature_importance)."""
+"""The live ranker's importance per feature (logic: metro_offers.ranking.registry.feature_importance)."""
 
 from pathlib import Path
 
-from metro_offers.ranking import feature_importance
+from metro_offers.ranking.registry import feature_importance
 
 
 def model(dbt, session):

@@ -21,6 +21,8 @@ from fastapi import Body, FastAPI, HTTPException, Query
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
+from metro_offers.ranking.scoring import RECOMMENDATION_SOURCES
+
 MAX_ID = 2**53 - 1  # the largest integer JSON clients (JavaScript, float parsers) keep exact
 MAX_BATCH = 100
 
@@ -47,10 +49,12 @@ class Recommendation(BaseModel):
     rank: int = Field(ge=1, examples=[1])
     offer_id: int = Field(examples=[42])
     score: float | None = Field(
-        description="Predicted P(redemption within 7 days | shown); null for a fallback recommendation.",
+        description="The live ranker's calibrated P(redeemed in the next window); null for a fallback recommendation.",
         examples=[0.081],
     )
-    source: Literal["ranker", "segment_popularity_fallback"]
+    source: Literal[(*RECOMMENDATION_SOURCES, "segment_popularity_fallback")] = Field(
+        description="ranker (a learned ranker), the baseline served when none beat it, or the segment fallback."
+    )
     proposed_by: list[str] = Field(description="Candidate strategies that proposed the offer.")
     reasons: list[str] = Field(
         description="Why the offer is here, in words.",

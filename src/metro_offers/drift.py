@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from metro_offers.ranking import CATEGORICAL_FEATURES, NUMERIC_FEATURES
+from metro_offers.ranking.features import CATEGORICAL_FEATURES, feature_matrix
 
 
 def psi(reference: np.ndarray, current: np.ndarray, floor: float) -> float:
@@ -30,15 +30,15 @@ def psi(reference: np.ndarray, current: np.ndarray, floor: float) -> float:
 
 
 def reference_distribution(x: pd.DataFrame, bins: int) -> dict:
-    """Per feature: quantile bin edges and the share of rows in each bin and missing
-    (numeric), or the share of each level (categorical)."""
+    """Per feature (column of x): quantile bin edges and the share of rows in each bin and
+    missing (numeric), or the share of each level (categorical)."""
     reference = {}
-    for column in NUMERIC_FEATURES:
+    for column in (c for c in x.columns if c not in CATEGORICAL_FEATURES):
         values = x[column].to_numpy(dtype=float)
         present = values[~np.isnan(values)]
         edges = np.unique(np.quantile(present, np.linspace(0, 1, bins + 1))) if len(present) else np.array([])
         reference[column] = {"edges": edges.tolist(), "shares": numeric_shares(values, edges).tolist()}
-    for column in CATEGORICAL_FEATURES:
+    for column in (c for c in x.columns if c in CATEGORICAL_FEATURES):
         shares = x[column].astype(str).value_counts(normalize=True)
         reference[column] = {"levels": {str(k): float(v) for k, v in shares.items()}}
     return reference
@@ -59,13 +59,14 @@ def numeric_shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 
 def feature_drift(reference: dict, x: pd.DataFrame, floor: float, warn: float, alert: float) -> pd.DataFrame:
-    """PSI and severity (none < warn <= warn < alert <= alert) of every feature."""
+    """PSI and severity (none < warn <= warn < alert <= alert) of every feature of the
+    reference."""
     rows = []
-    for column in NUMERIC_FEATURES:
+    for column in (c for c, ref in reference.items() if "edges" in ref):
         ref = reference[column]
         value = psi(ref["shares"], numeric_shares(x[column].to_numpy(dtype=float), np.asarray(ref["edges"])), floor)
         rows.append((column, "numeric", value))
-    for column in CATEGORICAL_FEATURES:
+    for column in (c for c, ref in reference.items() if "levels" in ref):
         ref_levels = reference[column]["levels"]
         current = x[column].astype(str).value_counts(normalize=True)
         levels = sorted(set(ref_levels) | set(current.index))
@@ -81,14 +82,12 @@ def drift_report(
 ) -> pd.DataFrame:
     """One row per feature: PSI of today's candidates against the live model's reference, its
     severity, and whether enough features are at alert to retrain. Empty without a model."""
-    from metro_offers.ranking import feature_matrix
-
     columns = ["run_date", "model_version", "feature", "feature_kind", "psi", "severity", "retrain_recommended"]
     if reference is None or candidates.empty:
         return pd.DataFrame({c: pd.Series(dtype="float64" if c == "psi" else "object") for c in columns})
     report = feature_drift(
         reference,
-        feature_matrix(candidates),
+        feature_matrix(candidates, reference),
         floor=float(settings["psi_floor"]),
         warn=float(settings["psi_warn"]),
         alert=float(settings["psi_alert"]),

@@ -1,22 +1,22 @@
-"""Offline evaluation of the rankers against baselines and the oracle (DESIGN.md §5).
+"""Offline evaluation of the rankers against baselines and the oracle.
 
-One global cutoff (run_date minus var evaluation_holdout_days). The evaluation rankers are
-trained exactly like the production ranker, but only on training examples whose label
-window closed before the cutoff. Every method then ranks the same customers' full candidate
-pool as of the cutoff (the 'evaluation' pool: every offer valid in the evaluation window that
-retrieval proposed), and a customer's relevant offers are those redeemed in the window.
+One global cutoff (run_date minus var evaluation_holdout_days). The learned rankers are
+trained exactly like the live one - on the training pools, with the parameters validation
+chose (the registry entry's) - but only on pools whose labels closed by the cutoff. Every
+method then ranks the same customers' full candidate pool as of the cutoff (the 'evaluation'
+pool of pool_examples: every offer valid in the evaluation window that retrieval proposed),
+and a customer's relevant offers are those redeemed in the window.
 
-Methods: random, global popularity, segment popularity, P-TopFreq (the customer's own
-purchase frequency of the offer's target, ties by global popularity), logistic regression,
-LightGBM and, on synthetic data, the oracle (the generator's true P(redeem | shown) from the
-truth folder). Metrics per customer: NDCG@k, Precision@k, Recall@k, MRR, MAP@k, hit rate@k,
-intra-list diversity by category and (with the truth) the expected redemptions of the top-k
-list under the true probabilities as a share of the oracle's. Catalogue coverage of the
-lists, and AUC of the rankers on every evaluation impression (and among customers active in
-the 90 days before the impression). Bootstrap 95% intervals resample customers, the same
-resamples for every method, so methods are compared on identical customer sets. Every
-metric is also split into repeat (the customer bought the offer's target before the cutoff)
-and explore (not) relevant offers.
+Methods: random, every ranker of metro_offers.ranking.rankers (the baselines - global and
+segment popularity, P-TopFreq - and the learned ones), external rankers and, on synthetic
+data, the oracle (the generator's true P(redeem | shown) from the truth folder). Metrics per
+customer: NDCG@k, Precision@k, Recall@k, MRR, MAP@k, hit rate@k, intra-list diversity by
+category and (with the truth) the expected redemptions of the top-k list under the true
+probabilities as a share of the oracle's. Catalogue coverage of the lists, and AUC over the
+pool's rows (and among customers active in the 90 days before the cutoff). Bootstrap 95%
+intervals resample customers, the same resamples for every method. Every metric is also
+split into repeat (the customer bought one of the offer's products before the cutoff) and
+explore (not) relevant offers.
 """
 
 from __future__ import annotations
@@ -29,83 +29,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from metro_offers.ranking import auc, feature_matrix, fit_rankers
+from metro_offers.metrics import (
+    auc,
+    bootstrap_means,
+    intra_list_diversity,
+    list_metrics,
+    rank_within_customer,
+    resample_weights,
+)
+from metro_offers.ranking.features import feature_matrix, ranker_features
+from metro_offers.ranking.registry import read_registry
+from metro_offers.ranking.rankers import RANKERS
+from metro_offers.ranking.selection import EVALUATION_POOL, fit_ranker, is_training_pool
 
-RANKERS = ("logistic_regression", "lightgbm")
-METHODS = ("random", "global_popularity", "segment_popularity", "p_topfreq", *RANKERS, "oracle")
 LIST_METRICS = ("ndcg", "precision", "recall", "mrr", "map", "hit_rate")
 SUBSETS = ("all", "repeat", "explore")
 ACTIVE_DAYS = 90  # "active customer" for the second AUC: ordered in the 90 days before
-
-
-# ---------------------------------------------------------------- metric functions
-def rank_within_customer(customer: np.ndarray, score: np.ndarray, tie_break: np.ndarray) -> np.ndarray:
-    """1-based rank of each row among its customer's rows: higher score first, ties by the
-    smaller tie_break value (the offer id), so every method's ranking is deterministic."""
-    order = np.lexsort((tie_break, -np.asarray(score, dtype=float), customer))
-    sorted_customer = customer[order]
-    starts = np.r_[0, np.flatnonzero(sorted_customer[1:] != sorted_customer[:-1]) + 1]
-    group_start = np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-    ranks = np.empty(len(order), dtype=np.int64)
-    ranks[order] = np.arange(len(order)) - group_start + 1
-    return ranks
-
-
-def list_metrics(
-    customer: np.ndarray, rank: np.ndarray, relevant: np.ndarray, n_relevant: pd.Series, k: int
-) -> pd.DataFrame:
-    """Per-customer NDCG@k, Precision@k, Recall@k, MRR, MAP@k and hit rate@k with binary
-    relevance. n_relevant (indexed by customer) counts the customer's relevant items, also
-    those outside the ranked rows; customers with none are left out."""
-    relevant = np.asarray(relevant, dtype=bool)
-    frame = pd.DataFrame({"customer": customer, "rank": rank, "relevant": relevant})
-    hits = frame[frame.relevant].sort_values(["customer", "rank"])
-    hits["hit_number"] = hits.groupby("customer").cumcount() + 1
-    top = hits[hits["rank"] <= k]
-    n_rel = n_relevant[n_relevant > 0].astype(float)
-    out = pd.DataFrame(index=n_rel.index)
-    out.index.name = "customer"
-    n_hits = top.groupby("customer").size().reindex(out.index, fill_value=0)
-    dcg = (1.0 / np.log2(top["rank"] + 1.0)).groupby(top.customer).sum().reindex(out.index, fill_value=0.0)
-    discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    ideal = np.cumsum(discounts)[np.minimum(n_rel.to_numpy(), k).astype(int) - 1]
-    out["ndcg"] = dcg.to_numpy() / ideal
-    out["precision"] = n_hits.to_numpy() / k
-    out["recall"] = n_hits.to_numpy() / n_rel.to_numpy()
-    first = hits.groupby("customer")["rank"].min().reindex(out.index)
-    out["mrr"] = (1.0 / first).fillna(0.0).to_numpy()
-    precision_at_hit = (top["hit_number"] / top["rank"]).groupby(top.customer).sum()
-    out["map"] = precision_at_hit.reindex(out.index, fill_value=0.0).to_numpy() / np.minimum(n_rel.to_numpy(), k)
-    out["hit_rate"] = (n_hits.to_numpy() > 0).astype(float)
-    return out
-
-
-def intra_list_diversity(customer: np.ndarray, rank: np.ndarray, category: np.ndarray, k: int) -> pd.Series:
-    """Per customer, the share of pairs of offers in the top-k list from different categories
-    (0 = one category, 1 = all different); lists with fewer than two offers are left out."""
-    frame = pd.DataFrame({"customer": customer, "category": category})[rank <= k]
-    per_category = frame.groupby(["customer", "category"]).size()
-    same_pairs = (per_category * (per_category - 1) / 2).groupby(level="customer").sum()
-    size = frame.groupby("customer").size()
-    pairs = size * (size - 1) / 2
-    return (1.0 - same_pairs / pairs)[pairs > 0]
-
-
-def bootstrap_means(values: pd.DataFrame, weights: np.ndarray) -> np.ndarray:
-    """Bootstrap replicates (one row per resample) of each column's mean over the customers
-    where it is defined. weights: resample counts, one row per resample, one column per
-    customer in values' order."""
-    defined = values.notna().to_numpy(dtype=float)
-    filled = values.fillna(0.0).to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (weights @ filled) / (weights @ defined)
-
-
-def resample_weights(n_customers: int, samples: int, seed: int) -> np.ndarray:
-    """How often each customer is drawn in each bootstrap resample (customers with equal
-    probability, with replacement)."""
-    rng = np.random.default_rng(seed)
-    return rng.multinomial(n_customers, np.full(n_customers, 1.0 / n_customers), size=samples).astype(np.float64)
+AUC_SUBSETS = ("pool_rows", "active_customers_pool_rows")
 
 
 # ---------------------------------------------------------------- inputs
@@ -149,18 +89,22 @@ def external_method_scores(candidates: pd.DataFrame, external: pd.DataFrame | No
     return scores
 
 
-def method_scores(candidates: pd.DataFrame, rankers: dict, truth: pd.Series | None, seed: int) -> dict:
-    """Each method's score for every evaluation candidate (higher = ranked first)."""
-    global_popularity = candidates["global_popularity"].to_numpy(dtype=float)
-    scores = {
-        "random": np.random.default_rng(seed).random(len(candidates)),
-        "global_popularity": global_popularity,
-        "segment_popularity": candidates["segment_popularity"].to_numpy(dtype=float),
-        # own purchase frequency first, ties by global popularity (a share, so below 1)
-        "p_topfreq": candidates["purchase_frequency"].to_numpy(dtype=float) + 0.5 * global_popularity,
-    }
-    x = feature_matrix(candidates)
-    scores.update({name: model.predict(x) for name, model in rankers.items()})
+def method_scores(
+    examples: pd.DataFrame, candidates: pd.DataFrame, entry: dict, truth: pd.Series | None, seed: int, echo=print
+) -> dict:
+    """Each method's score for every evaluation candidate (higher = ranked first): random,
+    every ranker (the learned ones refitted on the training pools with the parameters the
+    live model's validation chose), and the oracle."""
+    features = ranker_features(candidates.columns)
+    x = feature_matrix(candidates, features)
+    training = examples[is_training_pool(examples["pool"])]
+    scores = {"random": np.random.default_rng(seed).random(len(candidates))}
+    for name, ranker in RANKERS.items():
+        if not ranker.learned:
+            scores[name] = ranker.fit().score(x)
+        elif name in entry["parameters"]:
+            echo(f"[evaluate] training {name} on the {training['pool'].nunique()} training pools")
+            scores[name] = fit_ranker(name, training, entry["parameters"][name], features).score(x)
     if truth is not None:
         scores["oracle"] = truth.to_numpy(dtype=float)
     return scores
@@ -168,31 +112,31 @@ def method_scores(candidates: pd.DataFrame, rankers: dict, truth: pd.Series | No
 
 # ---------------------------------------------------------------- evaluation
 def evaluate(
-    candidates: pd.DataFrame,
     examples: pd.DataFrame,
+    entry: dict,
     truth_dir: Path | None,
     k: int,
     bootstrap_samples: int,
     seed: int,
     external: pd.DataFrame | None = None,
     echo=print,
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The long metric table: one row per (method, subset, metric) with the value, the
-    bootstrap 95% interval and the number of customers it averages over. ``external``: scores
-    of other rankers for the evaluation pool (method, customer_id, offer_id, score), judged
-    beside the built-in methods on the same customers, pools and resamples."""
+    bootstrap 95% interval and the number of customers it averages over; and the ROC and
+    precision-recall curves. ``examples``: pool_examples (training and evaluation pools);
+    ``entry``: the live model's registry entry (which rankers, with which parameters).
+    ``external``: scores of other rankers for the evaluation pool (method, customer_id,
+    offer_id, score), judged beside the built-in methods on the same customers, pools and
+    resamples."""
+    candidates = examples[examples["pool"] == EVALUATION_POOL]
     if candidates.empty:
         raise ValueError("the evaluation pool is empty: no customer redeemed an offer in the evaluation window")
     # the warehouse returns rows in no fixed order; a fixed order makes the random baseline reproducible
     candidates = candidates.sort_values(["customer_id", "offer_id"]).reset_index(drop=True)
-    examples = examples.sort_values("impression_id").reset_index(drop=True)
-    train = examples[examples["split"] == "train"]
-    echo(f"[evaluate] training the evaluation rankers on {int(train['in_training_sample'].sum()):,} examples")
-    fitted = fit_rankers(train, refit="both", echo=echo)
     truth = load_truth(truth_dir, candidates) if truth_dir else None
     if truth is None:
         echo("[evaluate] no truth covering the evaluation pool: no oracle, no expected redemptions")
-    scores = method_scores(candidates, fitted.models, truth, seed)
+    scores = method_scores(examples, candidates, entry, truth, seed, echo=echo)
     clashes = set(external.method) & set(scores) if external is not None and len(external) else set()
     if clashes:
         raise ValueError(f"external rankers may not reuse built-in method names: {sorted(clashes)}")
@@ -254,9 +198,10 @@ def evaluate(
             rows.append(_row(method, "all", "expected_redemptions_share_of_oracle", share, n, low, high))
             low, high = np.percentile(replicate_totals / n, [2.5, 97.5])
             rows.append(_row(method, "all", "expected_redemptions_per_customer", totals.mean(), n, low, high))
-    auc_rows, curves = impression_evaluation(examples, fitted.models, truth_dir, seed)
+    auc_rows, curves = pool_row_evaluation(candidates, scores)
     result = pd.DataFrame(rows + auc_rows)
-    result["validation_auc"] = result["method"].map(fitted.validation_auc)
+    validation = {row["method"]: row["ndcg_at_10"] for row in entry["validation"]}
+    result["validation_ndcg_at_10"] = result["method"].map(validation).astype(float)
     return result, curves
 
 
@@ -272,34 +217,23 @@ def _row(method, subset, metric, value, customers, ci_low=np.nan, ci_high=np.nan
     }
 
 
-def impression_evaluation(
-    examples: pd.DataFrame, rankers: dict, truth_dir: Path | None, seed: int
-) -> tuple[list[dict], pd.DataFrame]:
-    """AUC of each ranker (and of random scores and the oracle, for scale) on every shown
-    impression of the evaluation window, and among customers who ordered in the 90 days
-    before the impression: a model that only learned 'has orders' scores high on the first
-    and low on the second. Also their ROC and precision-recall curves (CURVE_POINTS points
-    each) on all those impressions."""
-    held_out = examples[examples["split"] == "evaluation"].reset_index(drop=True)
-    if held_out.empty:
-        return [], pd.DataFrame(columns=CURVE_COLUMNS)
-    labels = held_out["label"].to_numpy(dtype=bool)
-    active = (held_out["recency_days"].astype("float64") <= ACTIVE_DAYS).to_numpy(dtype=bool)
-    x = feature_matrix(held_out)
-    scores = {name: model.predict(x) for name, model in rankers.items()}
-    scores["random"] = np.random.default_rng(seed).random(len(held_out))
-    truth = load_truth(truth_dir, held_out) if truth_dir else None
-    if truth is not None:
-        scores["oracle"] = truth.to_numpy()
-    customers, active_customers = held_out.customer_id.nunique(), held_out.customer_id[active].nunique()
+def pool_row_evaluation(candidates: pd.DataFrame, scores: dict) -> tuple[list[dict], pd.DataFrame]:
+    """AUC of every method over the evaluation pool's rows (redeemed or not), and among
+    customers who ordered in the 90 days before the cutoff: a model that only learned 'has
+    orders' scores high on the first and low on the second. Also the ROC and
+    precision-recall curves (CURVE_POINTS points each) of the learned rankers, random and the
+    oracle."""
+    labels = candidates["redeemed_in_window"].to_numpy(dtype=bool)
+    active = (candidates["recency_days"].astype("float64") <= ACTIVE_DAYS).to_numpy(dtype=bool)
+    customers = candidates.customer_id.nunique()
+    active_customers = candidates.customer_id[active].nunique()
     rows, curves = [], []
     for method, score in scores.items():
-        rows.append(_row(method, "impressions", "auc", auc(labels, score), customers))
-        rows.append(
-            _row(method, "active_customers_impressions", "auc", auc(labels[active], score[active]), active_customers)
-        )
-        curves.append(curve_points(method, labels, score))
-    return rows, pd.concat(curves, ignore_index=True)
+        rows.append(_row(method, AUC_SUBSETS[0], "auc", auc(labels, score), customers))
+        rows.append(_row(method, AUC_SUBSETS[1], "auc", auc(labels[active], score[active]), active_customers))
+        if method in ("random", "oracle") or (method in RANKERS and RANKERS[method].learned):
+            curves.append(curve_points(method, labels, score))
+    return rows, pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
 
 
 CURVE_POINTS = 200
@@ -352,10 +286,8 @@ def offline_evaluation(
 ) -> pd.DataFrame:
     """The evaluation of the live model version: computed once per version, settings and
     external rankers' scores, and kept beside its artifact, so builds that reuse the model do
-    not repeat it (nor load its inputs). load_inputs() returns (evaluation candidates,
-    training examples)."""
-    from metro_offers.ranking import read_registry
-
+    not repeat it (nor load its inputs). load_inputs() returns pool_examples (the training
+    and evaluation pools)."""
     metrics_settings = settings  # external scores change the metrics, not the built-in rankers' curves
     if external is not None and len(external):
         columns = ["method", "customer_id", "offer_id", "score"]
@@ -370,10 +302,9 @@ def offline_evaluation(
     if cache.exists() and _cache_path(entries[-1], settings, "evaluation_curves").exists():
         echo(f"[evaluate] reusing the evaluation of {version} ({cache.name})")
         return pd.read_parquet(cache)
-    candidates, examples = load_inputs()
     result, curves = evaluate(
-        candidates,
-        examples,
+        load_inputs(),
+        entries[-1],
         truth_dir,
         settings["k"],
         settings["bootstrap_samples"],
@@ -399,8 +330,6 @@ def _cache_path(entry: dict, settings: dict, name: str) -> Path:
 
 def cached_curves(store: Path, settings: dict) -> pd.DataFrame:
     """The ROC and precision-recall curves saved by the live version's evaluation."""
-    from metro_offers.ranking import read_registry
-
     entries = read_registry(store)
     path = _cache_path(entries[-1], settings, "evaluation_curves") if entries else None
     if path is None or not path.exists():

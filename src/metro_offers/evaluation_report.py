@@ -22,8 +22,8 @@ MAIN_COLUMNS = (
     ("all", "map", "MAP@k", False),
     ("all", "hit_rate", "HR@k", False),
     ("all", "expected_redemptions_share_of_oracle", "E[redemptions] / oracle", True),
-    ("impressions", "auc", "AUC", False),
-    ("active_customers_impressions", "auc", "AUC active 90d", False),
+    ("pool_rows", "auc", "AUC", False),
+    ("active_customers_pool_rows", "auc", "AUC active 90d", False),
     ("all", "catalogue_coverage", "Coverage", False),
     ("all", "intra_list_diversity", "Diversity", False),
 )
@@ -77,7 +77,7 @@ def render_report(frame: pd.DataFrame, markdown: bool = False, k: int = 10) -> s
         [
             title,
             _table(frame, MAIN_COLUMNS, k, markdown),
-            "Relevant offers split by whether the customer bought the offer's target before the cutoff:",
+            "Relevant offers split by whether the customer bought any of the offer's products before the cutoff:",
             _table(frame, SPLIT_COLUMNS, k, markdown),
         ]
     )

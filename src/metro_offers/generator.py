@@ -674,7 +674,32 @@ class Generator:
         # favourites: the products a customer keeps coming back to (brand loyalty, repeats)
         fav_owner = np.repeat(np.arange(self.cfg.customers), FAVOURITES_PER_CUSTOMER)
         self.favourites = self._draw_products(fav_owner, self.rng)
-        return {"customers": customers, "products": products, "offers": self.offers()}
+        offers = self.offers()
+        return {"customers": customers, "products": products, "offers": offers, "offer_products": self.offer_products()}
+
+    def offer_products(self) -> pd.DataFrame:
+        """What each offer discounts: its product, or every product of its category."""
+        product_level = self.offer_product_idx >= 0
+        by_category = pd.DataFrame(
+            {"category_idx": self.product_category, "product_id": np.arange(len(self.product_category)) + 1}
+        )
+        category_offers = pd.DataFrame(
+            {"offer_id": np.flatnonzero(~product_level) + 1, "category_idx": self.offer_cat_idx[~product_level]}
+        )
+        frame = pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "offer_id": np.flatnonzero(product_level) + 1,
+                        "product_id": self.offer_product_idx[product_level] + 1,
+                    }
+                ),
+                category_offers.merge(by_category, on="category_idx")[["offer_id", "product_id"]],
+            ]
+        )
+        frame = frame.astype("int64").sort_values(["offer_id", "product_id"], ignore_index=True)
+        self.progress.done("offer products", len(frame))
+        return frame
 
     def build(self) -> dict[str, pd.DataFrame]:
         """The whole history: dimensions, then facts for days 0 .. days-1."""

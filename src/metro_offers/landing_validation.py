@@ -111,6 +111,7 @@ def _expectations(table: str, max_bad_share: float) -> list:
                 column_A="end_date", column_B="start_date", or_equal=True, mostly=mostly
             ),
         ],
+        "offer_products": [],
         "orders": [e.ExpectColumnValuesToNotBeNull(column=c, mostly=mostly) for c in ("customer_id", "order_date")],
         "order_items": [
             e.ExpectColumnValuesToBeBetween(column="quantity", min_value=1, mostly=mostly),

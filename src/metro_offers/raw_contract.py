@@ -34,6 +34,12 @@ RAW_SCHEMAS: dict[str, dict[str, pa.DataType]] = {
         "start_date": pa.date32(),
         "end_date": pa.date32(),
     },
+    # the products an offer discounts: one row for a product-level offer, every product of
+    # the category for a category-level one, any set for a real data set's coupons
+    "offer_products": {
+        "offer_id": pa.int64(),
+        "product_id": pa.int64(),
+    },
     "orders": {
         "order_id": pa.int64(),
         "customer_id": pa.int64(),
@@ -89,6 +95,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "customers": ("customer_id",),
     "products": ("product_id",),
     "offers": ("offer_id",),
+    "offer_products": ("offer_id", "product_id"),
     "orders": ("order_id",),
     "order_items": ("order_id", "line_number"),
     "impressions": ("impression_id",),

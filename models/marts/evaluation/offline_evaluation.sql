@@ -13,5 +13,7 @@ select
     case when isnan(ci_low) then null else cast(ci_low as double) end as ci_low,
     case when isnan(ci_high) then null else cast(ci_high as double) end as ci_high,
     cast(customers as bigint) as customers,
-    case when isnan(validation_auc) then null else cast(validation_auc as double) end as validation_auc
+    case
+        when isnan(validation_ndcg_at_10) then null else cast(validation_ndcg_at_10 as double)
+    end as validation_ndcg_at_10
 from {{ ref('evaluation_metrics') }}

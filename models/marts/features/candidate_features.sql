@@ -5,6 +5,9 @@
 -- category-level offer), category_affinity_score (share of the customer's spend in the
 -- offer's category), price_sensitivity_match (price sensitivity x discount depth), and days
 -- since the last purchase in the offer's category (null if never in the look-back window).
+-- Customer history of the offer's own products (stg_metro__offer_products): orders, spend,
+-- days since the last purchase, time-decayed orders; their popularity overall and in the
+-- customer's segment; and the pair's rank in every candidate strategy (rank_by_<strategy>).
 with featured as (
     {{ ranker_features(ref('candidate_pool'), 'as_of_date') }}
 )
@@ -31,5 +34,15 @@ select
     bought_before,
     category_affinity_score,
     price_sensitivity_match,
-    days_since_last_category_purchase
+    days_since_last_category_purchase,
+    offer_product_orders,
+    offer_product_spend,
+    days_since_offer_product_purchase,
+    offer_product_decayed_orders,
+    offer_product_count,
+    offer_product_popularity,
+    offer_product_segment_popularity,
+    {%- for strategy in var('candidate_quotas').keys() | list | sort %}
+    rank_by_{{ strategy }}{% if not loop.last %},{% endif %}
+    {%- endfor %}
 from featured

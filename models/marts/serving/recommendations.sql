@@ -1,6 +1,7 @@
 -- Top var recommendations_per_customer offers per customer as of run_date: the serving
--- candidate pool ranked by the registered ranker's score (ties by offer id), with the
--- strategies that proposed each offer and the model version.
+-- candidate pool ranked by the live ranker's score (ties by offer id), with the strategies
+-- that proposed each offer, the model version and the source: 'ranker' for a learned ranker,
+-- or the baseline's name when no learned ranker beat it on validation.
 -- Fallback: an active customer without any candidate (every offer valid on run_date already
 -- redeemed) gets the segment's most popular valid offers (int_offer_popularity), marked
 -- recommendation_source = 'segment_popularity_fallback' and without a score. Only when no
@@ -11,6 +12,7 @@ with scored as (
         scores.offer_id,
         scores.score,
         scores.model_version,
+        scores.recommendation_source,
         candidates.proposed_by,
         candidates.as_of_date
     from {{ ref('ranker_scores') }} as scores
@@ -27,7 +29,7 @@ ranked as (
         model_version,
         proposed_by,
         as_of_date,
-        'ranker' as recommendation_source,
+        recommendation_source,
         row_number() over (partition by customer_id order by score desc, offer_id asc) as recommendation_rank
     from scored
 ),

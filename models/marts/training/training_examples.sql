@@ -85,6 +85,13 @@ select
     featured.category_affinity_score,
     featured.price_sensitivity_match,
     featured.days_since_last_category_purchase,
+    featured.offer_product_orders,
+    featured.offer_product_spend,
+    featured.days_since_offer_product_purchase,
+    featured.offer_product_decayed_orders,
+    featured.offer_product_count,
+    featured.offer_product_popularity,
+    featured.offer_product_segment_popularity,
     featured.last_order_date
 from featured
 cross join class_counts

@@ -23,6 +23,7 @@ here and in the README; what the data lacks is said, not invented silently:
   map to; discount_pct = the median coupon discount over the shelf price of the lines that
   redeemed it, else (never redeemed) the median of its campaign type - ESTIMATED, and the
   report says how many.
+- the coupons table (coupon -> products) -> offer_products, limited to landed products.
 - campaign membership -> one impression per household and coupon of the campaign on the
   campaign's start date, policy 'targeted', selection_propensity unknown (null), no control
   group: uplift cannot be measured on this data.
@@ -173,6 +174,10 @@ def build_tables(
         "customers": customers,
         "products": products,
         "offers": offers,
+        # the coupon's products (only those in the landed product table, so no unknown keys)
+        "offer_products": coupon_products[["offer_id", "product_id"]]
+        .drop_duplicates()
+        .sort_values(["offer_id", "product_id"], ignore_index=True),
         "orders": orders,
         "order_items": order_items,
         "impressions": impressions,

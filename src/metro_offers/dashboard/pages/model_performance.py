@@ -1,10 +1,14 @@
 """Model performance: the offline evaluation beside every baseline and the oracle, the
 curves, what the model looks at, and every model trained so far."""
 
+import json
+
+import pandas as pd
 import plotly.express as px
 import streamlit as st
 
 from metro_offers.dashboard import data
+from metro_offers.evaluation import AUC_SUBSETS
 
 st.title("Model performance")
 evaluation = data.query("select * from offline_evaluation")
@@ -45,7 +49,7 @@ right.plotly_chart(
     bar("expected_redemptions_share_of_oracle", "all", "Expected redemptions of the top 10, share of the oracle's"),
     width="stretch",
 )
-table = evaluation[evaluation.subset.isin(["all", "impressions", "active_customers_impressions"])].pivot_table(
+table = evaluation[evaluation.subset.isin(["all", *AUC_SUBSETS])].pivot_table(
     index="method_label", columns=["subset", "metric"], values="metric_value"
 )
 st.dataframe(table.reindex(order).round(3), width="stretch")
@@ -61,7 +65,7 @@ if not curves.empty:
             x="x",
             y="y",
             color="method_label",
-            title="ROC on the evaluation window's impressions",
+            title="ROC over the evaluation pool (redeemed in the window or not)",
             labels={"x": "false positive rate", "y": "true positive rate", "method_label": ""},
         ),
         width="stretch",
@@ -73,7 +77,7 @@ if not curves.empty:
             x="x",
             y="y",
             color="method_label",
-            title="Precision-recall on the same impressions",
+            title="Precision-recall over the same pool",
             labels={"x": "recall", "y": "precision", "method_label": ""},
         ),
         width="stretch",
@@ -81,7 +85,9 @@ if not curves.empty:
 
 importance = data.query("select * from feature_importance order by importance_share")
 if not importance.empty:
-    kind = "total split gain" if importance.chosen_model.iloc[0] == "lightgbm" else "largest standardised weight"
+    kind = {"lightgbm": "total split gain", "logistic_regression": "largest standardised weight"}.get(
+        importance.chosen_model.iloc[0], "the baseline's rule"
+    )
     st.plotly_chart(
         px.bar(
             importance,
@@ -93,10 +99,16 @@ if not importance.empty:
         width="stretch",
     )
 
-st.subheader("Every model trained")
+st.subheader("Every model trained, and the choice behind it")
 registry = data.query(
     "select model_version, trained_at, trained_for_run_date, training_window_start, training_window_end, "
-    "training_rows, validation_auc_logistic_regression, validation_auc_lightgbm, chosen_model, retrain_reason, "
-    "is_live from model_registry order by trained_at desc"
+    "training_rows, chosen_model, chosen_is_learned, validation_ndcg_chosen, best_baseline, "
+    "validation_ndcg_best_baseline, retrain_reason, is_live from model_registry order by trained_at desc"
 )
 st.dataframe(registry, width="stretch", hide_index=True)
+live = data.query("select validation_comparison from model_registry where is_live")
+if not live.empty:
+    comparison = pd.DataFrame(json.loads(live.validation_comparison.iloc[0]))
+    comparison["method"] = comparison.method.map(lambda m: data.METHOD_LABELS.get(m, m))
+    st.caption("The live model's selection: every ranker on the validation pool (the window before the cutoff)")
+    st.dataframe(comparison.round(4), width="stretch", hide_index=True)

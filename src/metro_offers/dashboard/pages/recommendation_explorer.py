@@ -4,8 +4,13 @@ import plotly.express as px
 import streamlit as st
 
 from metro_offers.dashboard import data
-from metro_offers.ranking import feature_matrix
+from metro_offers.ranking.features import feature_matrix
 
+# what a contribution means for each kind of ranker (baselines: their one rule)
+EXPLANATIONS = {
+    "lightgbm": "LightGBM's SHAP values on its ranking score (before calibration)",
+    "logistic_regression": "standardised value x weight of the logistic regression (log-odds)",
+}
 st.title("Recommendation explorer")
 segments = data.selected_segments()
 first = data.query(
@@ -46,27 +51,25 @@ left.dataframe(
     },
 )
 right.plotly_chart(
-    px.bar(recs, x="score", y="offer_name", orientation="h", title="Predicted P(redeem within 7 days)").update_yaxes(
+    px.bar(recs, x="score", y="offer_name", orientation="h", title="Calibrated P(redeem in the next window)").update_yaxes(
         categoryorder="total ascending"
     ),
     width="stretch",
 )
 
-if recs.recommendation_source.eq("ranker").all():
+if recs.score.notna().all():
     chosen, model = data.live_model()
-    parts = model.contributions(feature_matrix(recs)).drop(columns="bias")
+    parts = model.explain(feature_matrix(recs, model.features)).drop(columns="bias")
     parts.index = recs.offer_name
-    st.subheader("Why: each feature's contribution to the score (log-odds)")
-    st.caption(
-        "LightGBM's SHAP values" if chosen == "lightgbm" else "standardised value x weight of the logistic regression"
-    )
+    st.subheader(f"Why: each feature's contribution to the live ranker's score ({chosen.replace('_', ' ')})")
+    st.caption(EXPLANATIONS.get(chosen, "the baseline's rule: the feature it ranks by"))
     st.plotly_chart(
         px.imshow(
             parts.T,
             color_continuous_scale="RdBu",
             color_continuous_midpoint=0,
             aspect="auto",
-            labels={"x": "offer", "y": "feature", "color": "log-odds"},
+            labels={"x": "offer", "y": "feature", "color": "contribution"},
         ),
         width="stretch",
     )
@@ -78,7 +81,7 @@ if recs.recommendation_source.eq("ranker").all():
             y=one.index,
             orientation="h",
             title=f"{pick}: contributions",
-            labels={"x": "log-odds", "y": ""},
+            labels={"x": "contribution", "y": ""},
         ),
         width="stretch",
     )

@@ -1,0 +1,52 @@
+-- The ranking task, labelled: one row per candidate of every labelled pool (int_pool_dates:
+-- 'evaluation' and 'training_<n>') with its features as of the pool's date
+-- (candidate_features) and whether the customer redeemed the offer in the pool's label window
+-- [as-of date, label_window_end). relevant_offers counts every offer the customer redeemed
+-- there, also those retrieval missed, so recall is measured against all of them. The rankers
+-- learn from the training pools, validate on training_1 and are evaluated on 'evaluation'.
+with pools as (
+    select
+        pool,
+        pool_role,
+        as_of_date,
+        label_window_end
+    from {{ ref('int_pool_dates') }}
+    where label_window_end is not null
+),
+
+relevant as (
+    select distinct
+        pools.pool,
+        redemptions.customer_id,
+        redemptions.offer_id
+    from {{ ref('stg_metro__redemptions') }} as redemptions
+    inner join pools
+        on
+            redemptions.redemption_date >= pools.as_of_date
+            and redemptions.redemption_date < pools.label_window_end
+),
+
+relevant_per_customer as (
+    select
+        pool,
+        customer_id,
+        count(*) as relevant_offers
+    from relevant
+    group by pool, customer_id
+)
+
+select
+    features.*,
+    pools.pool_role,
+    pools.label_window_end,
+    relevant.offer_id is not null as redeemed_in_window,
+    relevant_per_customer.relevant_offers
+from {{ ref('candidate_features') }} as features
+inner join pools on features.pool = pools.pool
+inner join relevant_per_customer
+    on features.pool = relevant_per_customer.pool and features.customer_id = relevant_per_customer.customer_id
+left join relevant
+    on
+        features.pool = relevant.pool
+        and features.customer_id = relevant.customer_id
+        and features.offer_id = relevant.offer_id
