@@ -98,10 +98,11 @@ def warehouse_counts(warehouse: Path) -> dict:
 # the nodes of ranking, drift and evaluation (the ranking issue's budget: <= 90 s on top)
 MODEL_NODES = (
     "training_examples",
+    "pool_examples",
     "feature_drift",
+    "ranker_training",
     "ranker_scores",
     "recommendations",
-    "int_evaluation_candidates",
     "evaluation_metrics",
 )
 

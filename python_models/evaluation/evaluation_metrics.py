@@ -4,13 +4,15 @@ oracle, as of the evaluation cutoff (logic: metro_offers.evaluation)."""
 from pathlib import Path
 
 from metro_offers.evaluation import evaluation_settings, offline_evaluation
+from metro_offers.ranking.data import sample_training_lists
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     meta = dbt.config.get("meta")
     dbt.ref("ranker_training")  # evaluate the model version this build registered or kept
-    examples = dbt.ref("pool_examples")
+    # the training pools sampled as the live ranker's training samples them; the evaluation pool whole
+    examples = sample_training_lists(dbt.ref("pool_examples"), int(meta["ranker_max_lists_per_pool"]))
     external = dbt.ref("int_evaluation_external_scores").df()
     truth = Path(meta["truth_root"])
     return offline_evaluation(

@@ -7,6 +7,7 @@ the registered artifact downstream (ranker_scores)."""
 import datetime as dt
 from pathlib import Path
 
+from metro_offers.ranking.data import sample_training_lists
 from metro_offers.ranking.features import POOL_KEY_COLUMNS, POOL_LABEL_COLUMNS, ranker_features
 from metro_offers.ranking.registry import landing_files, registry_frame, retrain_reason
 from metro_offers.ranking.scoring import candidate_sample
@@ -24,7 +25,7 @@ def model(dbt, session):
         drift=dbt.ref("feature_drift").df(),
         files=landing_files(raw_root),
     )
-    examples = dbt.ref("pool_examples")
+    examples = sample_training_lists(dbt.ref("pool_examples"), int(settings["ranker_max_lists_per_pool"]))
     candidates = dbt.ref("candidate_features").filter("pool = 'serving'")
     if reason:
         print(f"[ranker] training: {reason}")

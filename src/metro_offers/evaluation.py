@@ -273,6 +273,7 @@ def evaluation_settings(meta: dict) -> dict:
         "k": int(meta["k"]),
         "bootstrap_samples": int(meta["bootstrap_samples"]),
         "seed": int(meta["seed"]),
+        "max_lists_per_pool": int(meta["ranker_max_lists_per_pool"]),
     }
 
 

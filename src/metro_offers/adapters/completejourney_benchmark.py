@@ -1,15 +1,17 @@
 """A reproducible benchmark on The Complete Journey (real data), two tasks:
 
-1. Coupon ranking. One time cutoff D (default 2017-10-01). The rankers learn from the
-   warehouse's training examples of campaigns that ended before D (their features as of each
-   impression's week, their label: redeemed within 7 days). For every household of a campaign
-   that starts on or after D, every method ranks that campaign's coupons; relevant = the
-   coupons the household redeemed (any day, from the source's redemption table, also those the
-   adapter could not land). Methods: random, coupon popularity (share of households that
-   bought one of the coupon's products in the 90 days before D), P-TopFreq (the household's
-   purchases of the coupon's products before D, ties by popularity), logistic regression and
-   LightGBM. NDCG@10, Recall@10, MRR, hit rate@10 and AUC, with bootstrap 95% intervals
-   over (household, campaign) lists.
+1. Coupon ranking. One time cutoff D (default 2017-10-01). Every household's coupons of one
+   campaign are a list; relevant = the coupons the household redeemed (any day, from the
+   source's redemption table, also those the adapter could not land). Features are the
+   warehouse's training examples' (as of the Monday of the campaign's first week, one code
+   path with the build). The learned rankers (logistic regression, LightGBM LambdaRank over
+   the lists) learn from the campaigns that ended before D; the build's selection procedure
+   (champion and challengers, baselines included) picks one on the latest quarter of those
+   campaigns. For every household of a campaign that starts on or after D, every ranker of
+   metro_offers.ranking.rankers ranks that campaign's coupons: random, global and segment
+   popularity of the coupon's products, P-TopFreq (the household's orders of the coupon's
+   products, ties by popularity) and the learned rankers. NDCG@10, Recall@10, MRR, hit
+   rate@10 and AUC, with bootstrap 95% intervals over (household, campaign) lists.
 2. Next basket. For each household with baskets before D and after it, predict the products
    of its first basket on or after D; Recall@10 and NDCG@10 for product popularity (buyers in
    the 90 days before D), P-TopFreq (the household's own purchase counts) and a
@@ -27,19 +29,20 @@ import numpy as np
 import pandas as pd
 
 from metro_offers.adapters.completejourney import is_merchandise
-from metro_offers.evaluation import bootstrap_means, list_metrics, rank_within_customer, resample_weights
-from metro_offers.ranking import auc, feature_matrix, fit_rankers
+from metro_offers.evaluation_report import METHOD_LABELS as RANKING_LABELS
+from metro_offers.metrics import auc, bootstrap_means, list_metrics, rank_within_customer, resample_weights
+from metro_offers.ranking.data import RankingData
+from metro_offers.ranking.features import ranker_features
+from metro_offers.ranking.rankers import RANKERS
+from metro_offers.ranking.selection import compare_rankers, fit_ranker
 
 DEFAULT_CUTOFF = dt.date(2017, 10, 1)
 K = 10
 POPULARITY_DAYS = 90
 HALF_LIFE_DAYS = 30.0
+VALIDATION_SHARE = 0.25  # the latest quarter of the training campaigns validates the choice
 METHOD_LABELS = {
-    "random": "Random",
-    "coupon_popularity": "Coupon popularity",
-    "p_topfreq": "P-TopFreq",
-    "logistic_regression": "Logistic regression",
-    "lightgbm": "LightGBM",
+    **RANKING_LABELS,
     "product_popularity": "Product popularity",
     "p_topfreq_recency": "P-TopFreq, recency-weighted",
 }
@@ -64,6 +67,19 @@ def _metric_rows(task: str, method: str, per_group: pd.DataFrame, samples: int, 
     ]
 
 
+def coupon_lists(examples: pd.DataFrame, coupon_keys: pd.DataFrame, redemptions: pd.DataFrame) -> pd.DataFrame:
+    """The training examples as ranking lists: one list per (household, campaign) of the
+    campaign's coupons, relevant = the household redeemed the coupon (any day)."""
+    lists = examples.merge(coupon_keys, on="offer_id")
+    redeemed = redemptions[["household_id", "campaign_id", "coupon_upc"]].drop_duplicates()
+    redeemed = redeemed.assign(redeemed_in_window=True).rename(columns={"household_id": "customer_id"})
+    lists = lists.merge(redeemed, on=["customer_id", "campaign_id", "coupon_upc"], how="left")
+    lists["redeemed_in_window"] = lists.redeemed_in_window.fillna(False).astype(bool)
+    lists["pool"] = "campaign_" + lists.campaign_id.astype(str)
+    lists["relevant_offers"] = lists.groupby(["pool", "customer_id"]).redeemed_in_window.transform("sum")
+    return lists.sort_values(["pool", "customer_id", "offer_id"]).reset_index(drop=True)
+
+
 def coupon_ranking(
     source: dict[str, pd.DataFrame],
     examples: pd.DataFrame,
@@ -74,59 +90,53 @@ def coupon_ranking(
     seed: int = 7,
     echo=print,
 ) -> pd.DataFrame:
-    """examples: training_examples (all splits) with offer end dates; offers: the landed offers;
-    coupon_keys: offer_id -> (campaign_id, coupon_upc)."""
+    """examples: training_examples (all splits); offers: the landed offers; coupon_keys:
+    offer_id -> (campaign_id, coupon_upc). Every ranker of metro_offers.ranking.rankers is
+    judged, and the one the build's procedure selects (best NDCG@10 on the latest quarter of
+    the training campaigns) is marked."""
     cut = pd.Timestamp(cutoff)
     examples = examples.merge(offers[["offer_id", "start_date", "end_date"]], on="offer_id")
-    train = examples[pd.to_datetime(examples.end_date) < cut]
-    evaluated = examples[pd.to_datetime(examples.start_date) >= cut].copy()
+    lists = coupon_lists(examples, coupon_keys, source["coupon_redemptions"])
+    train = lists[pd.to_datetime(lists.end_date) < cut]
+    evaluated = lists[pd.to_datetime(lists.start_date) >= cut].reset_index(drop=True)
     if train.empty or evaluated.empty:
         raise ValueError(f"no campaign ended before {cutoff} or none starts after it")
-    echo(f"[benchmark] training on {len(train):,} impressions of campaigns ended before {cutoff}")
-    fitted = fit_rankers(train.assign(split="train"), refit="both", echo=echo)
-
-    evaluated = evaluated.merge(coupon_keys, on="offer_id")
-    redeemed = source["coupon_redemptions"][["household_id", "campaign_id", "coupon_upc"]].drop_duplicates()
-    redeemed = redeemed.assign(relevant=True).rename(columns={"household_id": "customer_id"})
-    evaluated = evaluated.merge(redeemed, on=["customer_id", "campaign_id", "coupon_upc"], how="left")
-    evaluated["relevant"] = evaluated.relevant.fillna(False).astype(bool)
-    evaluated = evaluated.sort_values(["customer_id", "campaign_id", "offer_id"]).reset_index(drop=True)
-
-    # baselines from the transactions before the cutoff
-    before = source["transactions"][source["transactions"].transaction_timestamp < cut]
-    coupon_products = source["coupons"].merge(coupon_keys, on=["campaign_id", "coupon_upc"])[["offer_id", "product_id"]]
-    recent = before[before.transaction_timestamp >= cut - pd.Timedelta(days=POPULARITY_DAYS)]
-    buyers = recent[["household_id", "product_id"]].drop_duplicates().merge(coupon_products, on="product_id")
-    popularity = buyers.groupby("offer_id").household_id.nunique() / before.household_id.nunique()
-    purchases = before[["household_id", "product_id"]].merge(coupon_products, on="product_id")
-    counts = purchases.groupby(["household_id", "offer_id"]).size().rename("purchases").reset_index()
-    evaluated = evaluated.merge(
-        counts.rename(columns={"household_id": "customer_id"}), on=["customer_id", "offer_id"], how="left"
-    )
-    evaluated["popularity"] = evaluated.offer_id.map(popularity).fillna(0.0)
-    x = feature_matrix(evaluated)
-    scores = {
-        "random": np.random.default_rng(seed).random(len(evaluated)),
-        "coupon_popularity": evaluated.popularity.to_numpy(),
-        "p_topfreq": evaluated.purchases.fillna(0).to_numpy() + 0.5 * evaluated.popularity.to_numpy(),
-        **{name: model.predict(x) for name, model in fitted.models.items()},
-    }
-
-    group = evaluated.groupby(["customer_id", "campaign_id"]).ngroup().to_numpy()
-    relevant = evaluated.relevant.to_numpy()
-    n_relevant = pd.Series(relevant, index=group).groupby(level=0).sum()
-    groups_with_relevant = n_relevant[n_relevant > 0].index
+    features = ranker_features(lists.columns)
+    # validation: the latest quarter of the training campaigns (by start date), as the build does by time
+    starts = train.groupby("pool").start_date.min().sort_values()
+    valid_pools = starts.index[-max(1, round(len(starts) * VALIDATION_SHARE)) :]
+    in_valid = train.pool.isin(valid_pools)
     echo(
-        f"[benchmark] ranking the coupons of {evaluated.groupby(['customer_id', 'campaign_id']).ngroups:,} "
-        f"(household, campaign) lists; {len(groups_with_relevant):,} have a redeemed coupon"
+        f"[benchmark] {train.pool.nunique()} campaigns ended before {cutoff} ({len(train):,} coupon rows); "
+        f"the latest {len(valid_pools)} validate"
+    )
+    selection = compare_rankers(
+        RankingData.from_pool_examples(train[~in_valid], features),
+        RankingData.from_pool_examples(train[in_valid], features),
+        features,
+        valid_name="the latest training campaigns",
+        echo=echo,
+    )
+    data = RankingData.from_pool_examples(evaluated, features)
+    scores = {"random": np.random.default_rng(seed).random(len(data))}
+    for name, ranker in RANKERS.items():
+        if name in selection.parameters:
+            model = fit_ranker(name, train, selection.parameters[name], features) if ranker.learned else ranker()
+            scores[name] = model.score(data.x)
+    relevant = data.label
+    echo(
+        f"[benchmark] ranking the coupons of {data.n_relevant.size:,} (household, campaign) lists; "
+        f"{int((data.n_relevant > 0).sum()):,} have a redeemed coupon; selected: {selection.chosen}"
     )
     rows = []
     for method, score in scores.items():
-        rank = rank_within_customer(group, score, evaluated.offer_id.to_numpy())
-        metrics = list_metrics(group, rank, relevant, n_relevant, K)[["ndcg", "recall", "mrr", "hit_rate"]]
+        rank = rank_within_customer(data.group, score, data.offer)
+        metrics = list_metrics(data.group, rank, relevant, data.n_relevant, K)[["ndcg", "recall", "mrr", "hit_rate"]]
         rows += _metric_rows("coupon ranking", method, metrics, samples, seed)
-        rows.append(_auc_row(method, relevant, score, group, seed))
-    return pd.DataFrame(rows)
+        rows.append(_auc_row(method, relevant, score, data.group, seed))
+    result = pd.DataFrame(rows)
+    result["selected"] = result.method.eq(selection.chosen)
+    return result
 
 
 def _auc_row(method, relevant, score, group, seed, samples: int = 200) -> dict:
@@ -225,6 +235,8 @@ def render(results: pd.DataFrame) -> str:
                 cells.append(
                     "-" if r.empty else f"{r.value.iloc[0]:.3f} [{r.ci_low.iloc[0]:.3f}, {r.ci_high.iloc[0]:.3f}]"
                 )
-            lines.append(f"| {METHOD_LABELS[method]} | " + " | ".join(cells) + " |")
+            selected = "selected" in rows and rows[rows.method == method].selected.fillna(False).astype(bool).any()
+            label = METHOD_LABELS.get(method, method) + (" (selected)" if selected else "")
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
         out.append("\n".join(lines))
     return "\n\n".join(out)

@@ -69,3 +69,15 @@ class RankingData:
 
     def auc(self, score: np.ndarray) -> float:
         return auc(self.label, score)
+
+
+def sample_training_lists(relation, max_lists_per_pool: int):
+    """The rows of pool_examples (a DuckDB relation) the rankers learn from: every row of the
+    evaluation pool, and of each training pool a deterministic sample of about
+    ``max_lists_per_pool`` lists (customers whose id hashes into one residue class). On the
+    default data a third of the lists loses under 0.003 NDCG@10 and saves two thirds of the
+    training time (bench/ranker_training_choice.py)."""
+    counts = relation.filter("pool like 'training_%'").aggregate("pool, count(distinct customer_id)", "pool").fetchall()
+    largest = max((n for _, n in counts), default=0)
+    step = max(1, -(-largest // max(1, int(max_lists_per_pool))))
+    return relation.filter(f"pool not like 'training_%' or hash(customer_id) % {step} = 0")

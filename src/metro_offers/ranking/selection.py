@@ -49,7 +49,6 @@ class Selection:
 def select_ranker(examples: pd.DataFrame, rankers=None, k: int = K, echo=print) -> Selection:
     """Fit the learned rankers on the training pools older than the validation pool, rank
     the validation pool with every ranker and choose the best NDCG@k."""
-    rankers = rankers or RANKERS
     features = ranker_features(examples.columns)
     valid_rows = examples["pool"] == VALIDATION_POOL
     fit_rows = is_training_pool(examples["pool"]) & ~valid_rows
@@ -60,12 +59,27 @@ def select_ranker(examples: pd.DataFrame, rankers=None, k: int = K, echo=print) 
         )
     valid = RankingData.from_pool_examples(examples[valid_rows], features)
     fit = RankingData.from_pool_examples(examples[fit_rows], features) if fit_rows.any() else None
+    return compare_rankers(fit, valid, features, rankers, k, VALIDATION_POOL, echo)
+
+
+def compare_rankers(
+    fit: RankingData | None,
+    valid: RankingData,
+    features,
+    rankers=None,
+    k: int = K,
+    valid_name: str = "validation",
+    echo=print,
+) -> Selection:
+    """Every ranker ranks ``valid`` (the learned ones fitted on ``fit`` first, stopping
+    early on ``valid``); the best NDCG@k is chosen, a baseline on ties."""
+    rankers = rankers or RANKERS
     if fit is not None and not fit.label.any():
         fit = None
     rows, parameters, scores = [], {}, {}
     for name, ranker in rankers.items():
         if ranker.learned and fit is None:
-            echo(f"[ranker] {name}: no labelled training pool before {VALIDATION_POOL}, not trained")
+            echo(f"[ranker] {name}: no labelled data before {valid_name}, not trained")
             continue
         model = ranker.fit(fit, valid)
         scores[name] = model.score(valid.x)
@@ -82,9 +96,7 @@ def select_ranker(examples: pd.DataFrame, rankers=None, k: int = K, echo=print) 
     # the first best wins: baselines come first, so a learned ranker must be strictly better
     chosen = validation.loc[validation.ndcg_at_10.idxmax(), "method"]
     echo(
-        "[ranker] validation NDCG@10 on "
-        + VALIDATION_POOL
-        + ": "
+        f"[ranker] validation NDCG@{k} on {valid_name}: "
         + ", ".join(f"{r.method} {r.ndcg_at_10:.4f}" for r in validation.itertuples())
         + f" -> {chosen}"
     )
@@ -93,7 +105,7 @@ def select_ranker(examples: pd.DataFrame, rankers=None, k: int = K, echo=print) 
         validation=validation,
         parameters=parameters,
         calibration=platt_calibration(valid.label, scores[chosen]),
-        features=features,
+        features=tuple(features),
         counts={
             "training_rows": len(fit) if fit is not None else 0,
             "training_positives": int(fit.label.sum()) if fit is not None else 0,
