@@ -11,7 +11,7 @@ import argparse
 import duckdb
 
 from metro_offers.drift import feature_drift, reference_distribution
-from metro_offers.ranking import NUMERIC_FEATURES, feature_matrix
+from metro_offers.ranking.features import NUMERIC_FEATURES, feature_matrix
 
 
 def main() -> None:
@@ -19,10 +19,11 @@ def main() -> None:
     parser.add_argument("--warehouse", default="warehouse/metro_offers.duckdb")
     args = parser.parse_args()
     with duckdb.connect(args.warehouse, read_only=True) as con:
-        sample = con.sql("select * from marts.training_examples where in_training_sample").df()
-        candidates = con.sql("select * from marts.candidate_features").df()
-    reference = reference_distribution(feature_matrix(sample), bins=10)
-    report = feature_drift(reference, feature_matrix(candidates), floor=1e-4, warn=0.10, alert=0.25)
+        sample = con.sql("select * from marts.training_examples").df()
+        candidates = con.sql("select * from marts.candidate_features where pool = 'serving'").df()
+    features = NUMERIC_FEATURES  # what training examples and candidates share (no strategy ranks)
+    reference = reference_distribution(feature_matrix(sample, features), bins=10)
+    report = feature_drift(reference, feature_matrix(candidates, features), floor=1e-4, warn=0.10, alert=0.25)
     print(report.sort_values("psi", ascending=False).to_string(index=False))
     numeric = report[report.feature.isin(NUMERIC_FEATURES)]
     print(f"\n{(numeric.severity == 'alert').sum()} of {len(numeric)} numeric features at alert (PSI >= 0.25)")

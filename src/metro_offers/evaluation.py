@@ -38,8 +38,8 @@ from metro_offers.metrics import (
     resample_weights,
 )
 from metro_offers.ranking.features import feature_matrix, ranker_features
-from metro_offers.ranking.registry import read_registry
 from metro_offers.ranking.rankers import RANKERS
+from metro_offers.ranking.registry import read_registry
 from metro_offers.ranking.selection import EVALUATION_POOL, fit_ranker, is_training_pool
 
 LIST_METRICS = ("ndcg", "precision", "recall", "mrr", "map", "hit_rate")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+
 def rank_within_customer(customer: np.ndarray, score: np.ndarray, tie_break: np.ndarray) -> np.ndarray:
     """1-based rank of each row among its customer's rows: higher score first, ties by the
     smaller tie_break value (the offer id), so every method's ranking is deterministic."""

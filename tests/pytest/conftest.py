@@ -92,6 +92,19 @@ def land_bad_rows(raw: Path) -> None:
         ),
         raw / "orders" / "landed_2026-11-01_corrections.parquet",
     )
+    pair = pq.read_table(next((raw / "offer_products").glob("*.parquet"))).slice(0, 1).to_pylist()[0]
+    pq.write_table(
+        pa.Table.from_pylist(
+            [
+                pair,  # landed again: the history's copy is rejected as a duplicate
+                {"offer_id": 999_999, "product_id": pair["product_id"]},
+                {"offer_id": pair["offer_id"], "product_id": 999_999},
+                {"offer_id": None, "product_id": pair["product_id"]},
+            ],
+            schema=pq.read_schema(next((raw / "offer_products").glob("*.parquet"))),
+        ),
+        raw / "offer_products" / "landed_2026-11-01_corrections.parquet",
+    )
     redemption = pq.read_table(next((raw / "redemptions").glob("*.parquet"))).slice(0, 1).to_pylist()[0]
     redemption = {**redemption, "redemption_id": 9_000_000, "order_id": 1}
     pq.write_table(

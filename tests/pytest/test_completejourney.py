@@ -12,6 +12,7 @@ import pytest
 from metro_offers.adapters import completejourney as cj
 from metro_offers.generator import _write_parquet
 from metro_offers.raw_contract import PRIMARY_KEYS
+from metro_offers.ranking.rankers import RANKERS
 
 from conftest import query, run_cli
 
@@ -63,6 +64,12 @@ def test_the_slice_lands_in_the_raw_contract_with_nothing_lost_uncounted(source,
     joined = tables["redemptions"].merge(impressions, on="impression_id", suffixes=("", "_shown"))
     assert len(joined) == len(tables["redemptions"])
     assert (joined.customer_id == joined.customer_id_shown).all() and (joined.offer_id == joined.offer_id_shown).all()
+    # each coupon's products, as the source lists them, limited to landed products
+    pairs = tables["offer_products"].merge(offer_keys, on="offer_id")
+    source_pairs = source["coupons"][["campaign_id", "coupon_upc", "product_id"]].drop_duplicates()
+    source_pairs = source_pairs[source_pairs.product_id.isin(tables["products"].product_id)]
+    assert len(pairs) == len(source_pairs.merge(offer_keys, on=["campaign_id", "coupon_upc"]))
+    assert set(tables["offer_products"].offer_id) == set(tables["offers"].offer_id)
     customers = tables["customers"]
     assert set(customers.segment) <= {"budget", "premium", "family", "horeca"}
     first_order = tables["orders"].groupby("customer_id").order_date.min().dt.date
@@ -103,7 +110,9 @@ def test_the_same_dbt_build_runs_on_it_and_the_benchmark_reports_every_method(tm
     assert "Coupon ranking" in printed and "Next basket" in printed
     results = pd.DataFrame(json.loads(out.read_text())["results"])
     coupon = results[results.task == "coupon ranking"]
-    assert set(coupon.method) == {"random", "coupon_popularity", "p_topfreq", "logistic_regression", "lightgbm"}
+    assert set(coupon.method) == {"random", *RANKERS}
+    # exactly one ranker is the one the build's procedure selected, a baseline or a learned one
+    assert coupon[coupon.selected.astype(bool)].method.nunique() == 1
     assert set(results[results.task == "next basket"].method) == {
         "product_popularity",
         "p_topfreq",

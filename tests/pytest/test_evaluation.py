@@ -3,14 +3,19 @@ whole evaluation on synthetic data where the answer is known."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, ndcg_score
-from test_ranking import synthetic_examples
+from test_ranking import QUIET, RUN_DATE, pool_examples
 
 from metro_offers import evaluation
+from metro_offers import metrics as m
 from metro_offers.evaluation_report import render_report
+from metro_offers.ranking import rankers
+from metro_offers.ranking.training import train_live_ranker
 
 
 def test_rank_within_customer_orders_by_score_then_offer_id():
@@ -18,7 +23,7 @@ def test_rank_within_customer_orders_by_score_then_offer_id():
     score = np.array([0.2, 0.9, 0.2, 0.1, 0.5])
     offer = np.array([30, 10, 20, 10, 20])
     # customer 1: offer 10 (0.9), then the tie at 0.2 by offer id: 20, then 30
-    assert evaluation.rank_within_customer(customer, score, offer).tolist() == [3, 1, 2, 2, 1]
+    assert m.rank_within_customer(customer, score, offer).tolist() == [3, 1, 2, 2, 1]
 
 
 def test_list_metrics_by_hand():
@@ -28,7 +33,7 @@ def test_list_metrics_by_hand():
     rank = np.array([1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 1, 2])
     relevant = np.array([1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0], dtype=bool)
     n_relevant = pd.Series({1: 2, 2: 2, 3: 0})
-    metrics = evaluation.list_metrics(customer, rank, relevant, n_relevant, k=3)
+    metrics = m.list_metrics(customer, rank, relevant, n_relevant, k=3)
     assert list(metrics.index) == [1, 2]
     one, two = metrics.loc[1], metrics.loc[2]
     # DCG = 1/log2(2) + 1/log2(4) = 1.5; ideal = 1 + 1/log2(3) = 1.63093
@@ -48,9 +53,9 @@ def test_ndcg_and_map_match_scikit_learn():
     relevant = rng.random(n_customers * pool) < 0.1
     relevant[::pool] = True  # everyone has at least one relevant offer
     n_relevant = pd.Series(relevant, index=customer).groupby(level=0).sum()
-    rank = evaluation.rank_within_customer(customer, score, np.tile(np.arange(pool), n_customers))
-    ours = evaluation.list_metrics(customer, rank, relevant, n_relevant, k=10)
-    full = evaluation.list_metrics(customer, rank, relevant, n_relevant, k=pool)
+    rank = m.rank_within_customer(customer, score, np.tile(np.arange(pool), n_customers))
+    ours = m.list_metrics(customer, rank, relevant, n_relevant, k=10)
+    full = m.list_metrics(customer, rank, relevant, n_relevant, k=pool)
     for c in range(n_customers):
         rows = slice(c * pool, (c + 1) * pool)
         y_true, y_score = relevant[rows].astype(float)[None, :], score[rows][None, :]
@@ -63,7 +68,7 @@ def test_intra_list_diversity_by_hand():
     customer = np.array([1, 1, 1, 1, 2, 2, 3])
     rank = np.array([1, 2, 3, 4, 1, 2, 1])
     category = np.array([5, 5, 6, 7, 5, 5, 9])
-    diversity = evaluation.intra_list_diversity(customer, rank, category, k=3)
+    diversity = m.intra_list_diversity(customer, rank, category, k=3)
     # customer 1's top 3 = categories 5, 5, 6: 2 of 3 pairs differ; customer 2: one pair, same
     assert diversity[1] == pytest.approx(2 / 3) and diversity[2] == 0.0
     assert 3 not in diversity.index  # a one-offer list has no pairs
@@ -72,64 +77,55 @@ def test_intra_list_diversity_by_hand():
 def test_bootstrap_means_by_hand():
     values = pd.DataFrame({"m": [1.0, 3.0, np.nan]})
     weights = np.array([[1.0, 1.0, 1.0], [3.0, 0.0, 0.0], [0.0, 0.0, 3.0]])
-    replicates = evaluation.bootstrap_means(values, weights)
+    replicates = m.bootstrap_means(values, weights)
     # defined customers only: (1 + 3) / 2, then customer 1 three times, then nobody defined
     assert replicates[0, 0] == 2.0 and replicates[1, 0] == 1.0 and np.isnan(replicates[2, 0])
-    counts = evaluation.resample_weights(50, 20, seed=1)
+    counts = m.resample_weights(50, 20, seed=1)
     assert counts.shape == (20, 50) and (counts.sum(axis=1) == 50).all()
 
 
-def synthetic_evaluation_pool(seed=0, customers=300, offers=20):
-    """Pools where redemption follows category affinity, bought-before and discount, like the
-    examples of test_ranking; customers without a redemption are left out, as in the
-    warehouse."""
-    rng = np.random.default_rng(seed)
-    n = customers * offers
-    frame = synthetic_examples(n, seed=seed).drop(columns=["label", "in_training_sample", "impression_id"])
-    frame["customer_id"] = np.repeat(np.arange(1, customers + 1), offers)
-    frame["offer_id"] = np.tile(np.arange(1, offers + 1), customers)
-    logit = -4 + 8 * frame.category_affinity_score + 1.5 * frame.bought_before + 4 * frame.discount_pct
-    frame["redeemed_in_window"] = rng.random(n) < 1 / (1 + np.exp(-logit))
-    frame["global_popularity"] = rng.random(offers)[frame.offer_id - 1]
-    frame["segment_popularity"] = frame.global_popularity
-    frame["purchase_frequency"] = rng.integers(0, 5, n)
-    frame = frame[frame.groupby("customer_id").redeemed_in_window.transform("any")]
-    frame["relevant_offers"] = frame.groupby("customer_id").redeemed_in_window.transform("sum")
-    return frame.reset_index(drop=True)
+def evaluated_setup(tmp_path, seed=2):
+    """Pools whose redemptions follow category affinity and discount, and the live model's
+    registry entry trained on them (every ranker compared on training_1)."""
+    frame = pool_examples(seed=seed)
+    store = tmp_path / "models"
+    store.mkdir()
+    entry = asdict(train_live_ranker(frame, frame[frame.pool == "evaluation"], RUN_DATE, store, "test", **QUIET))
+    return frame, entry
 
 
 def test_a_whole_evaluation_ranks_the_informed_methods_above_random(tmp_path):
-    pool = synthetic_evaluation_pool()
-    logit = -4 + 8 * pool.category_affinity_score + 1.5 * pool.bought_before + 4 * pool.discount_pct
+    frame, entry = evaluated_setup(tmp_path)
+    pool = frame[frame.pool == "evaluation"]
+    logit = -4 + 12 * pool.category_affinity_score + 6 * pool.discount_pct  # pool_examples' truth
     truth = pool[["customer_id", "offer_id"]].assign(
         p_redeem_if_shown=1 / (1 + np.exp(-logit)), p_buy_if_not_shown=0.0, true_uplift=0.0
     )
     (tmp_path / "offer_truth").mkdir()
     truth.to_parquet(tmp_path / "offer_truth" / "part.parquet")
-    examples = synthetic_examples(8_000, seed=1)
-    examples["split"] = np.where(examples.feature_as_of_date < pd.Timestamp("2026-09-07"), "train", "evaluation")
-    examples["customer_id"] = np.arange(len(examples)) % 500
-    examples["offer_id"] = 1  # truth does not cover these pairs: no oracle AUC, no failure
 
-    result, curves = evaluation.evaluate(
-        pool, examples, tmp_path, k=5, bootstrap_samples=200, seed=7, echo=lambda _: None
-    )
+    result, curves = evaluation.evaluate(frame, entry, tmp_path, k=5, bootstrap_samples=200, seed=7, **QUIET)
     value = result.set_index(["method", "subset", "metric"]).value
-    assert set(result.method) == set(evaluation.METHODS)
+    assert set(result.method) == {"random", "oracle", *rankers.RANKERS}
     for method in ("lightgbm", "logistic_regression", "oracle"):
         assert value[(method, "all", "ndcg")] > value[("random", "all", "ndcg")] + 0.05
-    assert value[("oracle", "all", "expected_redemptions_share_of_oracle")] == pytest.approx(1.0)
-    assert value[("lightgbm", "all", "expected_redemptions_share_of_oracle")] > 0.8
-    assert value[("lightgbm", "impressions", "auc")] > 0.6
-    assert ("oracle", "impressions", "auc") not in value.index
+        assert value[(method, "all", "ndcg")] > value[("p_topfreq", "all", "ndcg")]
+    # the oracle ranks by the truth the labels were drawn from: no method expects more redemptions
+    shares = result[result.metric == "expected_redemptions_share_of_oracle"].set_index("method").value
+    assert shares.idxmax() == "oracle" and shares["lightgbm"] > 0.8 and shares["random"] < shares["lightgbm"]
+    assert value[("lightgbm", "pool_rows", "auc")] > 0.7
+    # validation NDCG of each method comes from the live model's registry entry
+    validation = {row["method"]: row["ndcg_at_10"] for row in entry["validation"]}
+    lightgbm = result[(result.method == "lightgbm")].validation_ndcg_at_10.iloc[0]
+    assert lightgbm == validation["lightgbm"] and result[result.method == "random"].validation_ndcg_at_10.isna().all()
+    # a bootstrap interval holds its own estimate (a percentile interval of the mean need not, but does here)
     bootstrapped = result.dropna(subset=["ci_low"])
-    assert (bootstrapped.ci_low <= bootstrapped.ci_high).all()
     inside = (bootstrapped.ci_low <= bootstrapped.value + 1e-9) & (bootstrapped.value <= bootstrapped.ci_high + 1e-9)
     assert inside.mean() > 0.95
 
     roc = curves[(curves.method == "lightgbm") & (curves.curve == "roc")]
     assert roc.x.iloc[0] == 0 and roc.y.iloc[-1] == 1 and (roc.x.diff().dropna() >= 0).all()
-    assert set(curves.method) == {"lightgbm", "logistic_regression", "random"}  # no oracle on these pairs
+    assert set(curves.method) == {"lightgbm", "logistic_regression", "random", "oracle"}
 
     report = result.rename(columns={"value": "metric_value"}).assign(
         model_version="v1", run_date="2026-11-01", evaluation_cutoff="2026-10-04"
@@ -140,23 +136,14 @@ def test_a_whole_evaluation_ranks_the_informed_methods_above_random(tmp_path):
 
 
 def test_external_rankers_are_judged_beside_the_built_in_ones(tmp_path):
-    pool = synthetic_evaluation_pool()
-    examples = synthetic_examples(8_000, seed=1)
-    examples["split"] = np.where(examples.feature_as_of_date < pd.Timestamp("2026-09-07"), "train", "evaluation")
-    examples["customer_id"], examples["offer_id"] = np.arange(len(examples)) % 500, 1
+    frame, entry = evaluated_setup(tmp_path)
+    pool = frame[frame.pool == "evaluation"]
     # a ranker that knows the answer, and one that scored only half of the pool
     perfect = pool[["customer_id", "offer_id"]].assign(method="knows_the_answer", score=pool.redeemed_in_window * 1.0)
     half = pool[["customer_id", "offer_id"]].iloc[::2].assign(method="half_scored", score=1.0)
     messages = []
     result, _ = evaluation.evaluate(
-        pool,
-        examples,
-        None,
-        k=5,
-        bootstrap_samples=50,
-        seed=7,
-        external=pd.concat([perfect, half]),
-        echo=messages.append,
+        frame, entry, None, k=5, bootstrap_samples=50, seed=7, external=pd.concat([perfect, half]), echo=messages.append
     )
     value = result.set_index(["method", "subset", "metric"]).value
     assert value[("knows_the_answer", "all", "hit_rate")] == 1.0
@@ -164,10 +151,10 @@ def test_external_rankers_are_judged_beside_the_built_in_ones(tmp_path):
     assert any("half_scored" in m and "unscored (ranked last)" in m for m in messages)
     clash = perfect.assign(method="lightgbm")
     with pytest.raises(ValueError, match="built-in method names"):
-        evaluation.evaluate(pool, examples, None, 5, 10, 7, external=clash, echo=lambda _: None)
+        evaluation.evaluate(frame, entry, None, 5, 10, 7, external=clash, **QUIET)
 
 
-def test_an_empty_evaluation_pool_is_refused():
-    pool = synthetic_evaluation_pool()
+def test_an_empty_evaluation_pool_is_refused(tmp_path):
+    frame, entry = evaluated_setup(tmp_path)
     with pytest.raises(ValueError, match="evaluation pool is empty"):
-        evaluation.evaluate(pool.iloc[:0], pd.DataFrame(), None, 10, 10, 1, echo=lambda _: None)
+        evaluation.evaluate(frame[frame.pool != "evaluation"], entry, None, 10, 10, 1, **QUIET)

@@ -43,6 +43,18 @@ def test_foreign_keys_hold(year_dataset):
     assert t["offers"][t["offers"].offer_level == "category"].product_id.isna().all()
 
 
+def test_offer_products_are_the_offered_product_or_the_whole_category(year_dataset):
+    _, _, t = year_dataset
+    pairs, offers, products = t["offer_products"], t["offers"], t["products"]
+    assert set(pairs.offer_id) == set(offers.offer_id)  # every offer discounts something
+    product_offers = offers[offers.offer_level == "product"]
+    mapped = pairs[pairs.offer_id.isin(product_offers.offer_id)].set_index("offer_id").product_id
+    assert mapped.index.is_unique and (mapped == product_offers.set_index("offer_id").product_id).all()
+    for offer in offers[offers.offer_level == "category"].head(5).itertuples():
+        expected = set(products[products.category_id == offer.category_id].product_id)
+        assert set(pairs[pairs.offer_id == offer.offer_id].product_id) == expected, offer.offer_id
+
+
 def test_same_seed_same_data_other_seed_other_data(tmp_path):
     small = GeneratorConfig(customers=300, products=200, offers=20, days=90, seed=7)
     first, second, other = tmp_path / "a", tmp_path / "b", tmp_path / "c"

@@ -16,7 +16,7 @@ from sklearn.metrics import roc_auc_score
 
 from metro_offers.metrics import auc
 from metro_offers.ranking import features as schema
-from metro_offers.ranking import registry, rankers, selection
+from metro_offers.ranking import rankers, registry, selection
 from metro_offers.ranking.data import RankingData
 from metro_offers.ranking.rankers import LightGBMRanker, LogisticRegressionRanker, PTopFreq
 from metro_offers.ranking.rankers.base import Ranker
@@ -63,7 +63,9 @@ def pool_examples(customers=150, offers=12, seed=0, label="affinity") -> pd.Data
         elif pool.startswith("training_") and pool != selection.VALIDATION_POOL:
             frame["redeemed_in_window"] = rng.random(n) < 0.08
         else:  # the offer P-TopFreq puts first (orders, ties by popularity) is the one redeemed
-            rule = frame.offer_product_orders + 0.5 * frame.offer_product_popularity / (1 + frame.offer_product_popularity)
+            rule = frame.offer_product_orders + 0.5 * frame.offer_product_popularity / (
+                1 + frame.offer_product_popularity
+            )
             frame["redeemed_in_window"] = rule == rule.groupby(frame.customer_id).transform("max")
         frame["relevant_offers"] = frame.groupby("customer_id").redeemed_in_window.transform("sum").clip(lower=1)
         frames.append(frame)
@@ -207,7 +209,9 @@ def test_a_baseline_that_wins_on_validation_is_served_and_named(tmp_path):
     assert (scores.recommendation_source == "p_topfreq").all()
     # calibration is monotone: the served order is P-TopFreq's
     x = schema.feature_matrix(candidates, PTopFreq().features)
-    assert np.array_equal(np.argsort(-scores.score.to_numpy(), kind="stable"), np.argsort(-PTopFreq().score(x), kind="stable"))
+    assert np.array_equal(
+        np.argsort(-scores.score.to_numpy(), kind="stable"), np.argsort(-PTopFreq().score(x), kind="stable")
+    )
 
 
 def test_selection_needs_a_validation_pool_with_redemptions(tmp_path):

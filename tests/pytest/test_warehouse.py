@@ -40,13 +40,21 @@ def test_bad_rows_are_quarantined_with_their_rule(built):
         ("order_items", "non_positive_quantity"),
         ("orders", "unknown_customer"),
         ("redemptions", "no_backing_order_line"),
+        ("offer_products", "duplicate_key"),
+        ("offer_products", "unknown_offer"),
+        ("offer_products", "unknown_product"),
+        ("offer_products", "null_key"),
     } <= reasons
     # the row itself is kept, readable as JSON
     orders = rejected[rejected.source_table == "orders"]
     assert json.loads(orders.source_row.iloc[0])["customer_id"] == 999_999
     # a key landed twice: the later batch's copy is kept, the history's copy is rejected
-    dup = query(warehouse, "select source_file from marts.rejected_rows where rejection_reason = 'duplicate_key'")
-    assert len(dup) == 1 and dup.source_file.str.endswith("_history.parquet").all()
+    dup = query(warehouse, "select source_table, source_file from marts.rejected_rows where rejection_reason = 'duplicate_key'")
+    assert sorted(dup.source_table) == ["offer_products", "order_items"]
+    assert dup.source_file.str.endswith("_history.parquet").all()
+    # offers keep the products whose rows were accepted
+    offer_products = query(warehouse, "select count(*) as n from staging.stg_metro__offer_products")
+    assert offer_products.n.iloc[0] == int(query(warehouse, "select count(*) as n from staging.base_metro__offer_products where rejection_reason is null").n.iloc[0])
 
 
 def test_every_strategy_contributes_to_the_pool(built):

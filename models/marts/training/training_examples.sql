@@ -6,8 +6,9 @@
 -- split: 'train' when the label window closed by the evaluation cutoff (run_date minus var
 -- evaluation_holdout_days), 'evaluation' when the impression is on or after the cutoff,
 -- 'straddles_cutoff' otherwise (in neither: its label would leak past the cutoff).
--- in_training_sample keeps every positive and a deterministic share of negatives, about
--- var negative_sampling_ratio negatives per positive; evaluation never samples.
+-- The rankers learn from pool_examples (the ranking task itself); this table is the
+-- impression-level view: the Complete Journey benchmark ranks a campaign's coupons from it,
+-- and the point-in-time tests read it.
 with impressions as (
     select
         impression_id,
@@ -37,13 +38,6 @@ labelled as (
     from impressions
 ),
 
-class_counts as (
-    select
-        count(case when label then 1 end) as positives,
-        count(case when not label then 1 end) as negatives
-    from labelled
-),
-
 featured as (
     {{ ranker_features('labelled', 'feature_as_of_date') }}
 )
@@ -61,11 +55,6 @@ select
         when featured.impression_date >= {{ evaluation_cutoff() }} then 'evaluation'
         else 'straddles_cutoff'
     end as split,
-    featured.label
-    or hash(featured.impression_id) % 1000000
-    < 1000000 * least(
-        1.0, {{ var('negative_sampling_ratio') }} * class_counts.positives / nullif(class_counts.negatives, 0)
-    ) as in_training_sample,
     featured.policy,
     featured.selection_propensity,
     featured.segment,
@@ -94,4 +83,3 @@ select
     featured.offer_product_segment_popularity,
     featured.last_order_date
 from featured
-cross join class_counts

@@ -102,7 +102,9 @@ def landing_change(entry: dict, files: dict[str, int]) -> str | None:
     if not gone and not changed:
         return None
     example = (gone or changed)[0]
-    return f"landing changed: {len(gone)} files the model learned from are gone, {len(changed)} changed (e.g. {example})"
+    return (
+        f"landing changed: {len(gone)} files the model learned from are gone, {len(changed)} changed (e.g. {example})"
+    )
 
 
 def retrain_reason(

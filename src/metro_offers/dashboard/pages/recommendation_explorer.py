@@ -51,9 +51,9 @@ left.dataframe(
     },
 )
 right.plotly_chart(
-    px.bar(recs, x="score", y="offer_name", orientation="h", title="Calibrated P(redeem in the next window)").update_yaxes(
-        categoryorder="total ascending"
-    ),
+    px.bar(
+        recs, x="score", y="offer_name", orientation="h", title="Calibrated P(redeem in the next window)"
+    ).update_yaxes(categoryorder="total ascending"),
     width="stretch",
 )
 
