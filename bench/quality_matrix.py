@@ -129,7 +129,11 @@ def render(results: list[dict]) -> str:
                 continue
             cells = [cell(result["rows"], method, metric) for metric in METRICS]
             served = "**" + result["served"] + "**" if method == METHODS[0] else ""
-            lines.append(f"| {result['name'] if method == METHODS[0] else ''} | {served} | {method} | " + " | ".join(cells) + " |")
+            lines.append(
+                f"| {result['name'] if method == METHODS[0] else ''} | {served} | {method} | "
+                + " | ".join(cells)
+                + " |"
+            )
     return "\n".join(lines)
 
 
@@ -140,8 +144,10 @@ def verdicts(results: list[dict]) -> list[str]:
     for result in results:
         ndcg = {r["method"]: r for r in result["rows"] if r["metric"] == "ndcg"}
         served = ndcg.get(result["served"])
-        best = max((ndcg[m] for m in ("p_topfreq", "segment_popularity", "global_popularity") if m in ndcg),
-                   key=lambda r: r["value"])
+        best = max(
+            (ndcg[m] for m in ("p_topfreq", "segment_popularity", "global_popularity") if m in ndcg),
+            key=lambda r: r["value"],
+        )
         if served is None:
             continue
         overlap = served["ci_low"] <= best["ci_high"] and best["ci_low"] <= served["ci_high"]
@@ -190,8 +196,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="quality_matrix_") as tmp:
         for name in args.only or DEFAULT_RUN:
             print(f"== {name}", flush=True)
-            result = completejourney(Path(tmp)) if name == "completejourney" else synthetic(
-                name, CONFIGURATIONS[name], Path(tmp)
+            result = (
+                completejourney(Path(tmp))
+                if name == "completejourney"
+                else synthetic(name, CONFIGURATIONS[name], Path(tmp))
             )
             results.append(result)
             print(f"   served {result['served']} ({result['seconds']} s)", flush=True)

@@ -2,7 +2,7 @@
 -- evaluation_scores_<name> per name in var evaluation_external_rankers, each with
 -- customer_id, offer_id and score for the evaluation pool's rows of pool_examples. Offline
 -- evaluation judges them beside the built-in methods on the same customers, pools, cutoff and
--- resamples (DESIGN.md section 9): a new ranker is a model and a line in the var.
+-- resamples (docs/architecture.md section 7): a new ranker is a model and a line in the var.
 {%- set rankers = var('evaluation_external_rankers') %}
 {% if rankers | length == 0 %}
     select

@@ -1,4 +1,4 @@
-"""The raw contract: the tables, columns and types every source lands (DESIGN.md §3).
+"""The raw contract: the tables, columns and types every source lands (docs/architecture.md §2).
 
 The synthetic generator and the real-data adapters write exactly these schemas; the
 landing-zone validation and the dbt sources check against them.

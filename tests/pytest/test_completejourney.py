@@ -11,8 +11,8 @@ import pytest
 
 from metro_offers.adapters import completejourney as cj
 from metro_offers.generator import _write_parquet
-from metro_offers.raw_contract import PRIMARY_KEYS
 from metro_offers.ranking.rankers import RANKERS
+from metro_offers.raw_contract import PRIMARY_KEYS
 
 from conftest import query, run_cli
 

@@ -49,12 +49,18 @@ def test_bad_rows_are_quarantined_with_their_rule(built):
     orders = rejected[rejected.source_table == "orders"]
     assert json.loads(orders.source_row.iloc[0])["customer_id"] == 999_999
     # a key landed twice: the later batch's copy is kept, the history's copy is rejected
-    dup = query(warehouse, "select source_table, source_file from marts.rejected_rows where rejection_reason = 'duplicate_key'")
+    dup = query(
+        warehouse, "select source_table, source_file from marts.rejected_rows where rejection_reason = 'duplicate_key'"
+    )
     assert sorted(dup.source_table) == ["offer_products", "order_items"]
     assert dup.source_file.str.endswith("_history.parquet").all()
     # offers keep the products whose rows were accepted
     offer_products = query(warehouse, "select count(*) as n from staging.stg_metro__offer_products")
-    assert offer_products.n.iloc[0] == int(query(warehouse, "select count(*) as n from staging.base_metro__offer_products where rejection_reason is null").n.iloc[0])
+    assert offer_products.n.iloc[0] == int(
+        query(
+            warehouse, "select count(*) as n from staging.base_metro__offer_products where rejection_reason is null"
+        ).n.iloc[0]
+    )
 
 
 def test_every_strategy_contributes_to_the_pool(built):
@@ -151,7 +157,7 @@ def test_offline_evaluation_ranks_every_method_on_the_evaluation_pool(built):
 
 
 def test_an_external_ranker_listed_in_the_var_is_evaluated_beside_the_others(built, tmp_path):
-    """DESIGN.md section 9: a new ranker is a model writing (customer, offer, score) for the
+    """docs/architecture.md section 7: a new ranker is a model writing (customer, offer, score) for the
     evaluation pool plus a line in var evaluation_external_rankers."""
     data, warehouse, manifest, _ = built
     copy = tmp_path / "external.duckdb"

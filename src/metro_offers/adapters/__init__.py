@@ -1,1 +1,1 @@
-"""Adapters that land real data sets in the raw contract (DESIGN.md §7)."""
+"""Adapters that land real data sets in the raw contract (docs/architecture.md §2)."""

