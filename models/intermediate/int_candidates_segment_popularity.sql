@@ -1,16 +1,16 @@
--- Strategy "segment popularity": offers of each pool whose target sells to the largest share
--- of the customer's segment before the pool's date (int_offer_popularity). Each segment keeps
+-- Strategy "segment popularity": offers of each pool whose products the customer's segment
+-- ordered most per customer before the pool's date (int_offer_popularity). Each segment keeps
 -- twice its quota before already-redeemed offers are removed per customer.
 with segment_top as (
     select
         pool,
         segment,
         offer_id,
-        segment_buyer_share as strategy_score
+        segment_popularity as strategy_score
     from {{ ref('int_offer_popularity') }}
-    where buyers > 0
+    where segment_popularity > 0
     qualify
-        row_number() over (partition by pool, segment order by segment_buyer_share desc, offer_id asc)
+        row_number() over (partition by pool, segment order by segment_popularity desc, offer_id asc)
         <= 2 * {{ var('candidate_quotas')['segment_popularity'] }}
 ),
 

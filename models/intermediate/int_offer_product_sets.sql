@@ -3,7 +3,7 @@
 -- customer-history features are computed once per set, not once per offer.
 select
     offer_id,
-    md5(string_agg(cast(product_id as varchar), ',' order by product_id)) as product_set_id,
+    hash(list(product_id order by product_id)) as product_set_id,
     count(*) as offer_product_count
 from {{ ref('stg_metro__offer_products') }}
 group by offer_id

@@ -17,17 +17,30 @@ first_day as (
     from {{ ref('int_order_lines_enriched') }}
 ),
 
-daily as (
+set_orders as (
+    -- one row per order and product set it touched (cheaper than a distinct count per day)
     select
+        order_lines.order_id,
         order_lines.customer_id,
         members.product_set_id,
         order_lines.order_date,
-        count(distinct order_lines.order_id) as orders,
         count(*) as order_lines,
         sum(order_lines.line_revenue) as spend
     from {{ ref('int_order_lines_enriched') }} as order_lines
     inner join set_members as members on order_lines.product_id = members.product_id
-    group by order_lines.customer_id, members.product_set_id, order_lines.order_date
+    group by order_lines.order_id, order_lines.customer_id, members.product_set_id, order_lines.order_date
+),
+
+daily as (
+    select
+        customer_id,
+        product_set_id,
+        order_date,
+        count(*) as orders,
+        sum(order_lines) as order_lines,
+        sum(spend) as spend
+    from set_orders
+    group by customer_id, product_set_id, order_date
 )
 
 select

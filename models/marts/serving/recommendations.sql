@@ -66,7 +66,7 @@ fallback as (
         customers.as_of_date,
         'segment_popularity_fallback' as recommendation_source,
         row_number() over (
-            partition by customers.customer_id order by popularity.segment_buyer_share desc, popularity.offer_id asc
+            partition by customers.customer_id order by popularity.segment_popularity desc, popularity.offer_id asc
         ) as recommendation_rank
     from customers_without_candidates as customers
     inner join {{ ref('int_offer_popularity') }} as popularity
