@@ -77,7 +77,7 @@ def synthetic(name: str, options: str, workdir: Path) -> dict:
             "select method, metric, metric_value as value, ci_low, ci_high, customers from marts.offline_evaluation "
             "where subset = 'all'"
         ).df()
-        live = con.sql("select chosen_model, chosen_is_learned from marts.model_registry where is_live").fetchone()
+        live = con.sql("select chosen_model, chosen_is_learned from marts.model_registry where is_live").fetchall()[0]
     return {
         "name": name,
         "options": options,

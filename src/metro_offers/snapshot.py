@@ -30,7 +30,7 @@ SNAPSHOT_TABLES: dict[str, str] = {
             recs.proposed_by,
             recs.recommendation_source,
             recs.run_date,
-            features.* exclude (customer_id, offer_id, pool, as_of_date, proposed_by)
+            features.* exclude (customer_id, offer_id, pool, as_of_date)
         from wh.marts.recommendations as recs
         left join wh.marts.candidate_features as features
             on features.pool = 'serving'

@@ -119,4 +119,9 @@ def test_the_same_dbt_build_runs_on_it_and_the_benchmark_reports_every_method(tm
         "p_topfreq_recency",
     }
     assert ((results.ci_low <= results.value + 1e-9) & (results.value <= results.ci_high + 1e-9)).all()
-    assert results.value.between(0, 1).all()
+    gains = results[results.metric == "ndcg_gain_over_p_topfreq"].set_index("method").value
+    assert results[results.metric != "ndcg_gain_over_p_topfreq"].value.between(0, 1).all()
+    # the paired gain over P-TopFreq is the difference of the two methods' mean NDCG (same lists)
+    ndcg = coupon[coupon.metric == "ndcg"].set_index("method").value
+    for method, gain in gains.items():
+        assert gain == pytest.approx(ndcg[method] - ndcg["p_topfreq"])

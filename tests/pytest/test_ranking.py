@@ -159,7 +159,7 @@ def test_the_feature_list_matches_the_sql_contracts():
         assert set(schema.strategy_rank_features(columns)) == ranks
         assert set(schema.ranker_features(columns)) == features | ranks
     # every feature-like column of the contracts is a ranker feature (nothing computed and left unused)
-    keys = {"pool", "customer_id", "offer_id", "as_of_date", "proposed_by"}
+    keys = {"pool", "customer_id", "offer_id", "as_of_date"}
     labels = {"pool_role", "label_window_end", "redeemed_in_window", "relevant_offers"}
     assert candidate - keys == features | ranks
     assert pool - keys - labels == features | ranks

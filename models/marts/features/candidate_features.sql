@@ -8,8 +8,23 @@
 -- Customer history of the offer's own products (stg_metro__offer_products): orders, spend,
 -- days since the last purchase, time-decayed orders; their popularity overall and in the
 -- customer's segment; and the pair's rank in every candidate strategy (rank_by_<strategy>).
-with featured as (
-    {{ ranker_features(ref('candidate_pool'), 'as_of_date') }}
+{%- set strategies = var('candidate_quotas').keys() | list | sort %}
+-- proposed_by (a list) stays in candidate_pool: carried through these joins it made the query
+-- run out of memory at 2,000 offers; the rank_by_<strategy> columns carry the same facts.
+with pool_pairs as (
+    select
+        pool,
+        customer_id,
+        offer_id,
+        as_of_date,
+        {%- for strategy in strategies %}
+        rank_by_{{ strategy }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ ref('candidate_pool') }}
+),
+
+featured as (
+    {{ ranker_features('pool_pairs', 'as_of_date') }}
 )
 
 select
@@ -17,7 +32,6 @@ select
     customer_id,
     offer_id,
     as_of_date,
-    proposed_by,
     segment,
     recency_days,
     frequency,
@@ -42,7 +56,7 @@ select
     offer_product_count,
     offer_product_popularity,
     offer_product_segment_popularity,
-    {%- for strategy in var('candidate_quotas').keys() | list | sort %}
+    {%- for strategy in strategies %}
     rank_by_{{ strategy }}{% if not loop.last %},{% endif %}
     {%- endfor %}
 from featured
