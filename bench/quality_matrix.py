@@ -193,6 +193,9 @@ def main() -> None:
         write_readme(saved["results"], saved["measured_at"])
         return
     results = []
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    measured_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     with tempfile.TemporaryDirectory(prefix="quality_matrix_") as tmp:
         for name in args.only or DEFAULT_RUN:
             print(f"== {name}", flush=True)
@@ -204,9 +207,8 @@ def main() -> None:
             results.append(result)
             print(f"   served {result['served']} ({result['seconds']} s)", flush=True)
             print("\n".join(verdicts([result])), flush=True)
-    measured_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(json.dumps({"measured_at": measured_at, "results": results}, indent=1))
+            # after each data set: a run stopped half-way keeps what it measured
+            output.write_text(json.dumps({"measured_at": measured_at, "results": results}, indent=1))
     print(render(results))
     print("\n".join(verdicts(results)))
     if not args.no_readme:

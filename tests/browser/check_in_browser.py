@@ -8,8 +8,8 @@ that its upstream models are listed, opens the lineage graph and screenshots it.
 
     python tests/browser/check_in_browser.py [--snapshot FILE] [--docs target/static_index.html] [--out DIR]
 
-Needs Debian's `chromium` and `chromium-driver`; tests/pytest/test_browser.py runs it when
-they are installed (.ci/run installs them).
+Needs Debian's `chromium` and `chromium-driver`; tests/pytest/test_dashboard.py runs it when
+they are installed (.ci/run installs them; in CI a missing browser fails the run).
 """
 
 from __future__ import annotations

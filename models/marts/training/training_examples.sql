@@ -9,6 +9,9 @@
 -- The rankers learn from pool_examples (the ranking task itself); this table is the
 -- impression-level view: the Complete Journey benchmark ranks a campaign's coupons from it,
 -- and the point-in-time tests read it.
+-- Built after candidate_features, never beside it: each of the two holds a dozen feature hash
+-- tables at once, and side by side they ran out of the 2 GB memory limit at the default scale.
+-- depends_on: {{ ref('candidate_features') }}
 with impressions as (
     select
         impression_id,
