@@ -10,10 +10,10 @@ with requests as (
         requests.customer_id,
         requests.offer_id,
         requests.as_of_date,
-        sets.product_set_id,
+        product_sets.product_set_id,
         {{ dbt.dateadd('day', -1 * var('feature_lookback_days'), 'requests.as_of_date') }} as window_start
     from {{ ref('int_customer_offer_requests') }} as requests
-    inner join {{ ref('int_offer_product_sets') }} as sets on requests.offer_id = sets.offer_id
+    inner join {{ ref('int_offer_product_sets') }} as product_sets on requests.offer_id = product_sets.offer_id
 ),
 
 at_as_of as (
@@ -40,8 +40,10 @@ select
     at_as_of.spend_to_date - coalesce(before_window.spend_to_date, 0) as offer_product_spend,
     {{ days_between('at_as_of.last_purchase_date', 'at_as_of.as_of_date') }} as days_since_offer_product_purchase,
     at_as_of.decay_weight_to_date
-    / pow(2.0, {{ days_between('at_as_of.first_order_date', 'at_as_of.as_of_date') }}
-        / {{ var('offer_product_half_life_days') }}) as offer_product_decayed_orders
+    / pow(
+        2.0, {{ days_between('at_as_of.first_order_date', 'at_as_of.as_of_date') }}
+        / {{ var('offer_product_half_life_days') }}
+    ) as offer_product_decayed_orders
 from at_as_of
 asof left join {{ ref('int_product_set_daily_purchases') }} as before_window
     on

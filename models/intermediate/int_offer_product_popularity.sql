@@ -35,17 +35,21 @@ signups as (
     group by segment, signup_date
 ),
 
+segments as (
+    select distinct segment from {{ ref('stg_metro__customers') }}
+),
+
 requests as (
     select
         requests.offer_id,
         requests.as_of_date,
-        sets.product_set_id,
+        product_sets.product_set_id,
         segments.segment,
         {{ dbt.dateadd('day', -1 * var('segment_popularity_window_days'), 'requests.as_of_date') }}
             as window_start
     from {{ ref('int_offer_feature_requests') }} as requests
-    inner join {{ ref('int_offer_product_sets') }} as sets on requests.offer_id = sets.offer_id
-    cross join (select distinct segment from {{ ref('stg_metro__customers') }}) as segments
+    inner join {{ ref('int_offer_product_sets') }} as product_sets on requests.offer_id = product_sets.offer_id
+    cross join segments
 ),
 
 window_end as (

@@ -26,13 +26,13 @@ select
     cast({{ dbt.dateadd('day', -1, run_date()) }} as date) as offers_valid_to,
     {{ run_date() }} as label_window_end
 {%- for window in range(1, var('ranker_training_windows') | int + 1) %}
-union all
-select
-    'training_{{ window }}' as pool,
-    'training' as pool_role,
-    {{ window }} as windows_before_cutoff,
-    cast({{ dbt.dateadd('day', -window * window_days, evaluation_cutoff()) }} as date) as as_of_date,
-    cast({{ dbt.dateadd('day', -window * window_days, evaluation_cutoff()) }} as date) as offers_valid_from,
-    cast({{ dbt.dateadd('day', -(window - 1) * window_days - 1, evaluation_cutoff()) }} as date) as offers_valid_to,
-    cast({{ dbt.dateadd('day', -(window - 1) * window_days, evaluation_cutoff()) }} as date) as label_window_end
+    union all
+    select
+        'training_{{ window }}' as pool,
+        'training' as pool_role,
+        {{ window }} as windows_before_cutoff,
+        cast({{ dbt.dateadd('day', -window * window_days, evaluation_cutoff()) }} as date) as as_of_date,
+        cast({{ dbt.dateadd('day', -window * window_days, evaluation_cutoff()) }} as date) as offers_valid_from,
+        cast({{ dbt.dateadd('day', -(window - 1) * window_days - 1, evaluation_cutoff()) }} as date) as offers_valid_to,
+        cast({{ dbt.dateadd('day', -(window - 1) * window_days, evaluation_cutoff()) }} as date) as label_window_end
 {%- endfor %}

@@ -6,10 +6,10 @@
 -- one ASOF lookup answers it without a range join.
 with set_members as (
     select distinct
-        sets.product_set_id,
+        product_sets.product_set_id,
         offer_products.product_id
     from {{ ref('stg_metro__offer_products') }} as offer_products
-    inner join {{ ref('int_offer_product_sets') }} as sets on offer_products.offer_id = sets.offer_id
+    inner join {{ ref('int_offer_product_sets') }} as product_sets on offer_products.offer_id = product_sets.offer_id
 ),
 
 first_day as (
@@ -54,8 +54,10 @@ select
     sum(daily.spend) over customer_set as spend_to_date,
     sum(
         daily.orders
-        * pow(2.0, {{ days_between('first_day.first_order_date', 'daily.order_date') }}
-            / {{ var('offer_product_half_life_days') }})
+        * pow(
+            2.0, {{ days_between('first_day.first_order_date', 'daily.order_date') }}
+            / {{ var('offer_product_half_life_days') }}
+        )
     ) over customer_set as decay_weight_to_date,
     first_day.first_order_date
 from daily

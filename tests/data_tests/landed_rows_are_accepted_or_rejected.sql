@@ -1,6 +1,8 @@
 -- Nothing is dropped silently: for every landed table, accepted rows (stg_) plus rejected
 -- rows equal the rows in the landing zone.
-{%- set landed_tables = ['customers', 'products', 'offers', 'offer_products', 'orders', 'order_items', 'impressions', 'redemptions'] %}
+{%- set landed_tables = [
+    'customers', 'products', 'offers', 'offer_products', 'orders', 'order_items', 'impressions', 'redemptions'
+] %}
 with counts as (
     {% for table_name in landed_tables %}
         select

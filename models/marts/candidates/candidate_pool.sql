@@ -29,9 +29,10 @@ select
     count(*) as strategy_count,
     min(strategy_rank) as best_strategy_rank,
     {%- for strategy in strategies %}
-    coalesce(
-        min(case when strategy = '{{ strategy }}' then strategy_rank end), {{ var('candidate_quotas')[strategy] + 1 }}
-    ) as rank_by_{{ strategy }}{% if not loop.last %},{% endif %}
+        coalesce(
+            min(case when strategy = '{{ strategy }}' then strategy_rank end),
+            {{ var('candidate_quotas')[strategy] + 1 }}
+        ) as rank_by_{{ strategy }}{% if not loop.last %},{% endif %}
     {%- endfor %}
 from proposals
 group by pool, as_of_date, customer_id, offer_id

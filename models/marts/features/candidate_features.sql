@@ -18,7 +18,7 @@ with pool_pairs as (
         offer_id,
         as_of_date,
         {%- for strategy in strategies %}
-        rank_by_{{ strategy }}{% if not loop.last %},{% endif %}
+            rank_by_{{ strategy }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from {{ ref('candidate_pool') }}
 ),
@@ -57,6 +57,6 @@ select
     offer_product_popularity,
     offer_product_segment_popularity,
     {%- for strategy in strategies %}
-    rank_by_{{ strategy }}{% if not loop.last %},{% endif %}
+        rank_by_{{ strategy }}{% if not loop.last %},{% endif %}
     {%- endfor %}
 from featured

@@ -1,6 +1,8 @@
 -- Every landed row that a staging rule refused, with the rule, where it came from and the
 -- whole row as JSON. Nothing is dropped silently: accepted + rejected = landed.
-{%- set landed_tables = ['customers', 'products', 'offers', 'offer_products', 'orders', 'order_items', 'impressions', 'redemptions'] %}
+{%- set landed_tables = [
+    'customers', 'products', 'offers', 'offer_products', 'orders', 'order_items', 'impressions', 'redemptions'
+] %}
 {% for table_name in landed_tables %}
     select
         '{{ table_name }}' as source_table,

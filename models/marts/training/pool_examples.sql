@@ -35,8 +35,9 @@ relevant_per_customer as (
     group by pool, customer_id
 )
 
+-- every column of candidate_features (the contract lists them), then the label
 select
-    features.*,
+    features.*,  -- noqa: AM04
     pools.pool_role,
     pools.label_window_end,
     relevant.offer_id is not null as redeemed_in_window,
