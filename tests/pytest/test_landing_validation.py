@@ -40,6 +40,7 @@ def test_clean_landing_passes(clean_landing):
         "customers",
         "products",
         "offers",
+        "offer_products",
         "orders",
         "order_items",
         "impressions",
