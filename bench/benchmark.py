@@ -95,6 +95,10 @@ def warehouse_counts(warehouse: Path) -> dict:
     }
 
 
+# the default build just before the training pools and offer-product features (same machine,
+# `python bench/benchmark.py --only 50k` on commit 64a9926); that issue allowed 15% more
+BUILD_BEFORE_RANKER_ISSUE_SECONDS = 76.3
+BUILD_BUDGET_SECONDS = BUILD_BEFORE_RANKER_ISSUE_SECONDS * 1.15
 # the nodes of ranking, drift and evaluation (the ranking issue's budget: <= 90 s on top)
 MODEL_NODES = (
     "training_examples",
@@ -189,8 +193,9 @@ def readme_section(report: dict) -> str:
             f"Against the targets: at the legacy shape generation takes {legacy['generate']['seconds']:.1f} s "
             f"(legacy generator: 318 s) and generate + validate + build {legacy_total:.1f} s (legacy: 812 s). "
             f"At the default scale generation takes {default['generate']['seconds']:.1f} s (target 60 s), "
-            f"`dbt build` of the whole project {default['dbt_build']['seconds']:.1f} s (the foundation layer's "
-            "target was 60 s; the ranking issue allows 90 s more for training, scoring, drift and evaluation), "
+            f"`dbt build` of the whole project {default['dbt_build']['seconds']:.1f} s (at most "
+            f"{BUILD_BUDGET_SECONDS:.1f} s: 15% over the {BUILD_BEFORE_RANKER_ISSUE_SECONDS} s measured before the "
+            "training pools and offer-product features), "
             f"and the largest step peaks at {peak:.1f} GiB (target 4 GiB).",
         ]
         seconds = default["dbt_build"].get("model_seconds", {})
@@ -199,7 +204,7 @@ def readme_section(report: dict) -> str:
             text += [
                 "",
                 f"Ranking, drift and evaluation inside that default build (dbt's per-model times): {parts}; "
-                f"{sum(seconds.get(node, 0) for node in MODEL_NODES):.1f} s in all (target: at most 90 s).",
+                f"{sum(seconds.get(node, 0) for node in MODEL_NODES):.1f} s in all.",
             ]
     return "\n".join(text)
 
