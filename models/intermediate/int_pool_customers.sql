@@ -4,13 +4,9 @@
 -- customer without any relevant offer adds nothing to ranking metrics or ranking losses).
 with window_redeemers as (
     select distinct
-        pools.pool,
-        redemptions.customer_id
-    from {{ ref('stg_metro__redemptions') }} as redemptions
-    inner join {{ ref('int_pool_dates') }} as pools
-        on
-            redemptions.redemption_date >= pools.as_of_date
-            and redemptions.redemption_date < pools.label_window_end
+        pool,
+        customer_id
+    from {{ ref('int_pool_redemptions') }}
 )
 
 select

@@ -15,15 +15,11 @@ with pools as (
 ),
 
 relevant as (
-    select distinct
-        pools.pool,
-        redemptions.customer_id,
-        redemptions.offer_id
-    from {{ ref('stg_metro__redemptions') }} as redemptions
-    inner join pools
-        on
-            redemptions.redemption_date >= pools.as_of_date
-            and redemptions.redemption_date < pools.label_window_end
+    select
+        pool,
+        customer_id,
+        offer_id
+    from {{ ref('int_pool_redemptions') }}
 ),
 
 relevant_per_customer as (
