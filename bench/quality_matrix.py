@@ -27,6 +27,8 @@ from pathlib import Path
 
 import duckdb
 
+from metro_offers.metrics import PAIRED_GAIN
+
 ROOT = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).parent / "metro-offers")
 README_START, README_END = "<!-- quality:start -->", "<!-- quality:end -->"
@@ -55,7 +57,13 @@ CONFIGURATIONS: dict[str, list[str]] = {
     "tiny_b": "--customers 700 --products 400 --offers 120 --days 200 --conversion-rate 0.06 --seed 9",
 }
 DEFAULT_RUN = [name for name in CONFIGURATIONS if not name.startswith("tiny_")] + ["completejourney"]
-METRICS = {"ndcg": "NDCG@10", "recall": "Recall@10", "mrr": "MRR", "expected_redemptions_share_of_oracle": "E/oracle"}
+METRICS = {
+    "ndcg": "NDCG@10",
+    PAIRED_GAIN: "NDCG@10 − P-TopFreq (paired)",
+    "recall": "Recall@10",
+    "mrr": "MRR",
+    "expected_redemptions_share_of_oracle": "E/oracle",
+}
 METHODS = ("p_topfreq", "segment_popularity", "global_popularity", "logistic_regression", "lightgbm", "oracle")
 
 
@@ -151,10 +159,16 @@ def verdicts(results: list[dict]) -> list[str]:
         if served is None:
             continue
         overlap = served["ci_low"] <= best["ci_high"] and best["ci_low"] <= served["ci_high"]
+        gain = next((r for r in result["rows"] if r["method"] == result["served"] and r["metric"] == PAIRED_GAIN), None)
+        paired = (
+            f"; paired gain over P-TopFreq {gain['value']:+.3f} [{gain['ci_low']:+.3f}, {gain['ci_high']:+.3f}]"
+            if gain
+            else ""
+        )
         out.append(
             f"{result['name']}: served {result['served']} {served['value']:.3f} vs best baseline {best['method']} "
             f"{best['value']:.3f} ({served['value'] / best['value'] - 1:+.0%}; intervals "
-            f"{'overlap' if overlap else 'do not overlap'})"
+            f"{'overlap' if overlap else 'do not overlap'}{paired})"
         )
     return out
 

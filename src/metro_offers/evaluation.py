@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from metro_offers.metrics import (
+    PAIRED_GAIN,
     auc,
     bootstrap_means,
     intra_list_diversity,
@@ -178,6 +179,11 @@ def evaluate(
                 pd.Series(truth.to_numpy()[top], index=customer[top]).groupby(level=0).sum().reindex(customers)
             )
 
+    if ("p_topfreq", "all", "ndcg") in per_customer:
+        baseline = per_customer[("p_topfreq", "all", "ndcg")]
+        for method in scores:
+            if method != "p_topfreq":
+                per_customer[(method, "all", PAIRED_GAIN)] = per_customer[(method, "all", "ndcg")] - baseline
     table = pd.DataFrame(per_customer).reindex(customers)
     weights = resample_weights(len(customers), bootstrap_samples, seed)
     replicates = bootstrap_means(table, weights)

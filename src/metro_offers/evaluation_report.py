@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from metro_offers.metrics import PAIRED_GAIN
+
 METHOD_LABELS = {
     "random": "Random",
     "global_popularity": "Global popularity",
@@ -16,6 +18,7 @@ METHOD_LABELS = {
 # (subset, metric, column title, with interval)
 MAIN_COLUMNS = (
     ("all", "ndcg", "NDCG@k", True),
+    ("all", PAIRED_GAIN, "NDCG@k − P-TopFreq (paired)", True),
     ("all", "precision", "P@k", False),
     ("all", "recall", "R@k", False),
     ("all", "mrr", "MRR", False),

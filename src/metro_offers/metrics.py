@@ -9,6 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+# a method's NDCG@k minus P-TopFreq's on the same lists: bootstrapped with the same resamples,
+# its interval says whether the method beats the baseline where their own intervals overlap
+PAIRED_GAIN = "ndcg_gain_over_p_topfreq"
+
 
 def rank_within_customer(customer: np.ndarray, score: np.ndarray, tie_break: np.ndarray) -> np.ndarray:
     """1-based rank of each row among its customer's rows: higher score first, ties by the

@@ -30,7 +30,14 @@ import pandas as pd
 
 from metro_offers.adapters.completejourney import is_merchandise
 from metro_offers.evaluation_report import METHOD_LABELS as RANKING_LABELS
-from metro_offers.metrics import auc, bootstrap_means, list_metrics, rank_within_customer, resample_weights
+from metro_offers.metrics import (
+    PAIRED_GAIN,
+    auc,
+    bootstrap_means,
+    list_metrics,
+    rank_within_customer,
+    resample_weights,
+)
 from metro_offers.ranking.data import RankingData
 from metro_offers.ranking.features import ranker_features
 from metro_offers.ranking.rankers import RANKERS
@@ -40,7 +47,6 @@ DEFAULT_CUTOFF = dt.date(2017, 10, 1)
 K = 10
 POPULARITY_DAYS = 90
 HALF_LIFE_DAYS = 30.0
-PAIRED_GAIN = "ndcg_gain_over_p_topfreq"  # NDCG@10 minus P-TopFreq's, list by list
 VALIDATION_SHARE = 0.25  # the latest quarter of the training campaigns validates the choice
 METHOD_LABELS = {
     **RANKING_LABELS,
