@@ -312,3 +312,17 @@ def test_scoring_in_batches_equals_scoring_at_once_and_the_sample_is_determinist
     sample = candidate_sample(relation, len(candidates) // 4)
     assert len(candidates) * 0.15 < len(sample) < len(candidates) * 0.35  # one hash class in four
     pd.testing.assert_frame_equal(sample, candidate_sample(relation, len(candidates) // 4))
+
+
+def test_a_model_store_of_an_older_version_retrains_and_its_registry_still_reads(tmp_path):
+    # a line as the previous version wrote it: no calibration, no provenance, no comparison
+    old = {"model_version": "20261001-old", "trained_at": "2026-10-01T00:00:00Z", "chosen_model": "lightgbm"}
+    (tmp_path / "registry.jsonl").write_text(json.dumps(old) + "\n")
+    assert registry.retrain_reason(tmp_path, False, None, {}).startswith("the registered model predates")
+    frame = pool_examples(customers=60)
+    train_live_ranker(frame, frame, RUN_DATE, tmp_path, "test", **QUIET)
+    table = registry.registry_frame(tmp_path)
+    assert table.model_version.tolist() == ["20261001-old", registry.read_registry(tmp_path)[-1]["model_version"]]
+    assert table.calibration.iloc[0] is None and json.loads(table.calibration.iloc[1])["slope"] != 0
+    assert table.chosen_is_learned.tolist() == [True, True]
+    assert registry.retrain_reason(tmp_path, False, None, None) is None  # the new model is current

@@ -22,8 +22,14 @@ select
     registry.chosen_model,
     cast(registry.chosen_is_learned as boolean) as chosen_is_learned,
     registry.best_baseline,
-    cast(registry.validation_ndcg_chosen as double) as validation_ndcg_chosen,
-    cast(registry.validation_ndcg_best_baseline as double) as validation_ndcg_best_baseline,
+    -- null, not NaN, for entries of an older model store that did not record them
+    case
+        when isnan(registry.validation_ndcg_chosen) then null else cast(registry.validation_ndcg_chosen as double)
+    end as validation_ndcg_chosen,
+    case
+        when isnan(registry.validation_ndcg_best_baseline) then null
+        else cast(registry.validation_ndcg_best_baseline as double)
+    end as validation_ndcg_best_baseline,
     cast(registry.calibration as json) as calibration,
     registry.artifact_path,
     registry.retrain_reason,

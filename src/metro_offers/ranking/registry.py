@@ -117,6 +117,8 @@ def retrain_reason(
     entry = live_entry(store)
     if entry is None:
         return "no registered model"
+    if "calibration" not in entry:
+        return "the registered model predates champion/challenger selection (an older model store)"
     if files is not None and (change := landing_change(entry, files)):
         return change
     if drift is not None and len(drift) and bool(drift["retrain_recommended"].any()):
@@ -139,7 +141,14 @@ def registry_frame(store: Path) -> pd.DataFrame:
     """The registry as a flat frame (lists and dicts as JSON text)."""
     frame = pd.DataFrame(read_registry(store), columns=list(RegistryEntry.__dataclass_fields__))
     for column in ("training_pools", "features", "parameters", "validation", "calibration", "landing_row_counts"):
-        frame[column] = frame[column].map(json.dumps)
+        # entries of an older model store lack some fields: null, not the text "NaN"
+        frame[column] = pd.Series(
+            [json.dumps(value) if isinstance(value, list | dict) else None for value in frame[column]],
+            index=frame.index,
+            dtype=object,
+        )
+    # before baselines competed, every registered model was a learned ranker
+    frame["chosen_is_learned"] = frame["chosen_is_learned"].astype("boolean").fillna(True).astype(bool)
     return frame.drop(columns=["landing_files"])
 
 
