@@ -81,7 +81,7 @@ def test_drift_report_recommends_retraining_from_three_alerts(tmp_path):
     empty = drift.drift_report(frame(), None, None, SETTINGS)
     assert empty.empty and list(empty.columns) == list(report.columns)
     # with a model registered, the ranker retrains on it, and reuses the model without it
-    (tmp_path / "registry.jsonl").write_text('{"model_version": "v1"}\n')
+    (tmp_path / "registry.jsonl").write_text('{"model_version": "v1", "calibration": {"slope": 1, "intercept": 0}}\n')
     assert retrain_reason(tmp_path, False, report).startswith("drift: ")
     assert retrain_reason(tmp_path, False, report.assign(retrain_recommended=False)) is None
     assert retrain_reason(tmp_path, True, None) == "forced by var force_retrain"
