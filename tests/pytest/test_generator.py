@@ -171,9 +171,13 @@ def test_impressions_log_policy_propensity_and_a_randomised_control_group(year_d
     assert (imp.is_control == (imp.policy == "control")).all()
     assert imp.is_control.mean() == pytest.approx(config.control_share, abs=0.015)
     assert imp.selection_propensity.between(0, 1, inclusive="right").all()
-    # exploration is uniform: its propensity does not depend on the customer within an offer
+    # the logged propensity is P(targeted or explored): every eligible customer is explored with
+    # the same probability audience_share x explore_share, so no propensity falls below it, and
+    # an explored customer the targeting all but ignores is logged at about that floor
+    floor = config.audience_share * config.explore_share
     explore = imp[imp.policy == "explore"]
-    assert explore.groupby("offer_id").selection_propensity.nunique().max() >= 1
+    assert (imp.selection_propensity >= floor * (1 - 1e-9)).all()
+    assert explore.selection_propensity.min() == pytest.approx(floor, rel=0.05)
     targeted = imp[imp.policy == "targeted"]
     assert targeted.selection_propensity.mean() > explore.selection_propensity.mean()
     # the control group never redeems
