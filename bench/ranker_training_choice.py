@@ -33,18 +33,10 @@ from metro_offers.ranking.data import RankingData, sample_training_lists
 from metro_offers.ranking.features import NUMERIC_FEATURES, ranker_features
 from metro_offers.ranking.rankers import BASELINES, RANKERS, LightGBMRanker, LogisticRegressionRanker
 from metro_offers.ranking.rankers.lightgbm_ranker import LightGBMBinaryRanker
-from metro_offers.ranking.selection import VALIDATION_POOL, is_training_pool
+from metro_offers.ranking.selection import validation_split
 
 K = 10
 MAX_LISTS = 2000  # the default of var ranker_max_lists_per_pool
-
-
-def pool_data(frame: pd.DataFrame, features) -> tuple[RankingData, RankingData]:
-    fit = frame[is_training_pool(frame.pool) & (frame.pool != VALIDATION_POOL)]
-    return (
-        RankingData.from_pool_examples(fit, features),
-        RankingData.from_pool_examples(frame[frame.pool == VALIDATION_POOL], features),
-    )
 
 
 def impression_data(examples: pd.DataFrame, features) -> tuple[RankingData, RankingData]:
@@ -87,7 +79,7 @@ def main() -> None:
         ("pool_logistic", LogisticRegressionRanker, sampled),
         ("pool_lambdarank_all_lists", LightGBMRanker, everything),
     ):
-        fit, valid = pool_data(frame, features)
+        fit, valid = validation_split(frame, features)
         scores[name] = ranker.fit(fit, valid).score(data.x)
         print(f"{name}: trained on {len(fit):,} rows", flush=True)
     fit, valid = impression_data(examples, impression_features)

@@ -35,6 +35,7 @@ from metro_offers.metrics import (
     bootstrap_means,
     intra_list_diversity,
     list_metrics,
+    paired_gains,
     rank_within_customer,
     resample_weights,
 )
@@ -44,7 +45,6 @@ from metro_offers.ranking.registry import read_registry
 from metro_offers.ranking.selection import EVALUATION_POOL, fit_ranker, is_training_pool
 
 LIST_METRICS = ("ndcg", "precision", "recall", "mrr", "map", "hit_rate")
-SUBSETS = ("all", "repeat", "explore")
 ACTIVE_DAYS = 90  # "active customer" for the second AUC: ordered in the 90 days before
 AUC_SUBSETS = ("pool_rows", "active_customers_pool_rows")
 
@@ -179,11 +179,8 @@ def evaluate(
                 pd.Series(truth.to_numpy()[top], index=customer[top]).groupby(level=0).sum().reindex(customers)
             )
 
-    if ("p_topfreq", "all", "ndcg") in per_customer:
-        baseline = per_customer[("p_topfreq", "all", "ndcg")]
-        for method in scores:
-            if method != "p_topfreq":
-                per_customer[(method, "all", PAIRED_GAIN)] = per_customer[(method, "all", "ndcg")] - baseline
+    for method, gain in paired_gains({method: per_customer[(method, "all", "ndcg")] for method in scores}).items():
+        per_customer[(method, "all", PAIRED_GAIN)] = gain
     table = pd.DataFrame(per_customer).reindex(customers)
     weights = resample_weights(len(customers), bootstrap_samples, seed)
     replicates = bootstrap_means(table, weights)

@@ -93,6 +93,16 @@ def auc(labels: np.ndarray, scores: np.ndarray) -> float:
     return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
+def paired_gains(ndcg: dict[str, pd.Series], baseline: str = "p_topfreq") -> dict[str, pd.Series]:
+    """Each method's per-list NDCG minus the baseline's on the same lists (PAIRED_GAIN), for
+    every method but the baseline; empty when the baseline was not ranked."""
+    if baseline not in ndcg:
+        return {}
+    return {
+        method: (values - ndcg[baseline]).rename(PAIRED_GAIN) for method, values in ndcg.items() if method != baseline
+    }
+
+
 def mean_ndcg(group: np.ndarray, score: np.ndarray, relevant: np.ndarray, n_relevant: pd.Series, tie_break, k: int):
     """Mean NDCG@k over the groups (lists) with a relevant item; n_relevant is indexed by group."""
     rank = rank_within_customer(group, score, tie_break)

@@ -35,6 +35,7 @@ from metro_offers.metrics import (
     auc,
     bootstrap_means,
     list_metrics,
+    paired_gains,
     rank_within_customer,
     resample_weights,
 )
@@ -143,10 +144,9 @@ def coupon_ranking(
         rows += _metric_rows("coupon ranking", method, metrics, samples, seed)
         rows.append(_auc_row(method, relevant, score, data.group, seed))
     # each ranker against P-TopFreq on the same lists: the paired difference and its interval
-    for method in scores:
-        if method not in ("random", "p_topfreq"):
-            gain = (per_list[method].ndcg - per_list["p_topfreq"].ndcg).rename(PAIRED_GAIN).to_frame()
-            rows += _metric_rows("coupon ranking", method, gain, samples, seed)
+    rankers_ndcg = {method: metrics.ndcg for method, metrics in per_list.items() if method != "random"}
+    for method, gain in paired_gains(rankers_ndcg).items():
+        rows += _metric_rows("coupon ranking", method, gain.to_frame(), samples, seed)
     result = pd.DataFrame(rows)
     result["selected"] = result.method.eq(selection.chosen)
     return result

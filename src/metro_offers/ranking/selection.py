@@ -12,7 +12,7 @@ ranker.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -38,7 +38,7 @@ class Selection:
     parameters: dict[str, dict]  # per ranker, what a refit repeats
     calibration: dict[str, float]  # the chosen ranker's score -> P(redeemed in the window)
     features: tuple[str, ...]
-    counts: dict[str, int] = field(default_factory=dict)
+    validation_rows: int
 
     @property
     def best_baseline(self) -> pd.Series:
@@ -50,16 +50,22 @@ def select_ranker(examples: pd.DataFrame, rankers=None, k: int = K, echo=print) 
     """Fit the learned rankers on the training pools older than the validation pool, rank
     the validation pool with every ranker and choose the best NDCG@k."""
     features = ranker_features(examples.columns)
-    valid_rows = examples["pool"] == VALIDATION_POOL
-    fit_rows = is_training_pool(examples["pool"]) & ~valid_rows
-    if not examples.loc[valid_rows, "redeemed_in_window"].any():
+    fit, valid = validation_split(examples, features)
+    if not valid.label.any():
         raise ValueError(
             f"the validation pool {VALIDATION_POOL} has no redemption: not enough history before the evaluation "
             "cutoff to choose a ranker (var ranker_training_windows, evaluation_holdout_days)"
         )
-    valid = RankingData.from_pool_examples(examples[valid_rows], features)
-    fit = RankingData.from_pool_examples(examples[fit_rows], features) if fit_rows.any() else None
     return compare_rankers(fit, valid, features, rankers, k, VALIDATION_POOL, echo)
+
+
+def validation_split(examples: pd.DataFrame, features) -> tuple[RankingData | None, RankingData]:
+    """(the training pools older than the validation pool or None without any, the
+    validation pool) of pool_examples, as ranking data."""
+    valid_rows = examples["pool"] == VALIDATION_POOL
+    fit_rows = is_training_pool(examples["pool"]) & ~valid_rows
+    fit = RankingData.from_pool_examples(examples[fit_rows], features) if fit_rows.any() else None
+    return fit, RankingData.from_pool_examples(examples[valid_rows], features)
 
 
 def compare_rankers(
@@ -106,12 +112,7 @@ def compare_rankers(
         parameters=parameters,
         calibration=platt_calibration(valid.label, scores[chosen]),
         features=tuple(features),
-        counts={
-            "training_rows": len(fit) if fit is not None else 0,
-            "training_positives": int(fit.label.sum()) if fit is not None else 0,
-            "validation_rows": len(valid),
-            "validation_lists": int(valid.n_relevant.size),
-        },
+        validation_rows=len(valid),
     )
 
 

@@ -54,7 +54,7 @@ def train_live_ranker(
         training_window_end=str(pd.Timestamp(labelled["label_window_end"].max()).date()),
         training_rows=len(labelled),
         training_positives=int(labelled["redeemed_in_window"].sum()),
-        validation_rows=selection.counts["validation_rows"],
+        validation_rows=selection.validation_rows,
         features=list(model.features),
         parameters={name: selection.parameters[name] for name in selection.parameters},
         validation=selection.validation.to_dict(orient="records"),
