@@ -32,6 +32,11 @@
             as price_sensitivity_match,
         {{ days_between('category_spend.last_category_purchase_date', 'pairs.' ~ as_of_column) }}
             as days_since_last_category_purchase,
+        -- Item2Vec: cosine of the customer's (recency-weighted) and its last basket's product
+        -- vectors with the offer's mean product vector; null without vectors
+        array_cosine_similarity(customer_vectors.customer_vector, offer_vectors.vector) as item2vec_similarity,
+        array_cosine_similarity(customer_vectors.last_basket_vector, offer_vectors.vector)
+            as item2vec_last_basket_similarity,
         rfm.last_order_date
     from {{ pairs_relation }} as pairs
     inner join {{ ref('stg_metro__customers') }} as customers on pairs.customer_id = customers.customer_id
@@ -61,4 +66,8 @@
             pairs.offer_id = popularity.offer_id
             and pairs.{{ as_of_column }} = popularity.as_of_date
             and customers.segment = popularity.segment
+    left join {{ ref('item2vec_customer_vectors') }} as customer_vectors
+        on pairs.customer_id = customer_vectors.customer_id and pairs.{{ as_of_column }} = customer_vectors.as_of_date
+    left join {{ ref('item2vec_offer_vectors') }} as offer_vectors
+        on pairs.offer_id = offer_vectors.offer_id and customer_vectors.anchor_date = offer_vectors.anchor_date
 {%- endmacro %}

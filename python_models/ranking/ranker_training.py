@@ -19,13 +19,14 @@ def model(dbt, session):
     settings = dbt.config.get("meta")
     store, raw_root = Path(settings["model_store_dir"]), Path(settings["raw_root"])
     store.mkdir(parents=True, exist_ok=True)
+    examples = sample_training_lists(dbt.ref("pool_examples"), int(settings["ranker_max_lists_per_pool"]))
     reason = retrain_reason(
         store,
         force=str(settings["force_retrain"]).lower() == "true",
         drift=dbt.ref("feature_drift").df(),
         files=landing_files(raw_root),
+        feature_schema=list(ranker_features(examples.columns)),
     )
-    examples = sample_training_lists(dbt.ref("pool_examples"), int(settings["ranker_max_lists_per_pool"]))
     candidates = dbt.ref("candidate_features").filter("pool = 'serving'")
     if reason:
         print(f"[ranker] training: {reason}")

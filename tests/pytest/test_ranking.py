@@ -245,6 +245,13 @@ def test_provenance_reuse_on_a_grown_landing_retrain_on_another(tmp_path):
         store, False, None, registry.landing_files(raw)
     )
     assert registry.retrain_reason(store, True, None, files) == "forced by var force_retrain"
+    # the feature schema the rankers were offered changed: the model must learn the new one
+    (raw / "orders" / "landed_2026-10-31_history.parquet").write_bytes(b"x" * 10)
+    schema = entry.feature_schema
+    assert registry.retrain_reason(store, False, None, files, feature_schema=schema) is None
+    assert registry.retrain_reason(store, False, None, files, feature_schema=[*schema[1:], "new_feature"]) == (
+        f"the ranker features changed (new: new_feature; gone: {schema[0]})"
+    )
 
 
 class DiscountDepth(Ranker):

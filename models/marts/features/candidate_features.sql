@@ -56,6 +56,8 @@ select
     offer_product_count,
     offer_product_popularity,
     offer_product_segment_popularity,
+    item2vec_similarity,
+    item2vec_last_basket_similarity,
     {%- for strategy in strategies %}
         rank_by_{{ strategy }}{% if not loop.last %},{% endif %}
     {%- endfor %}

@@ -84,5 +84,7 @@ select
     featured.offer_product_count,
     featured.offer_product_popularity,
     featured.offer_product_segment_popularity,
+    featured.item2vec_similarity,
+    featured.item2vec_last_basket_similarity,
     featured.last_order_date
 from featured

@@ -41,6 +41,8 @@ NUMERIC_FEATURES = (
     "offer_product_spend",
     "days_since_offer_product_purchase",
     "offer_product_decayed_orders",
+    "item2vec_similarity",
+    "item2vec_last_basket_similarity",
 )
 CATEGORICAL_FEATURES = ("segment", "category_id")
 STRATEGY_RANK_PREFIX = "rank_by_"

@@ -30,7 +30,8 @@ class RegistryEntry:
     training_rows: int
     training_positives: int
     validation_rows: int
-    features: list[str]
+    features: list[str]  # what the chosen ranker reads
+    feature_schema: list[str]  # every feature the learned rankers were offered
     parameters: dict
     validation: list[dict]  # every ranker on the validation pool: method, learned, ndcg_at_10, auc
     chosen_model: str
@@ -108,10 +109,14 @@ def landing_change(entry: dict, files: dict[str, int]) -> str | None:
 
 
 def retrain_reason(
-    store: Path, force: bool, drift: pd.DataFrame | None = None, files: dict[str, int] | None = None
+    store: Path,
+    force: bool,
+    drift: pd.DataFrame | None = None,
+    files: dict[str, int] | None = None,
+    feature_schema: list[str] | None = None,
 ) -> str | None:
-    """Why a build must train (asked to, no model registered, a different landing, drift),
-    or None to reuse the registered model."""
+    """Why a build must train (asked to, no model registered, a different landing or feature
+    schema, drift), or None to reuse the registered model."""
     if force:
         return "forced by var force_retrain"
     entry = live_entry(store)
@@ -121,6 +126,11 @@ def retrain_reason(
         return "the registered model predates champion/challenger selection (an older model store)"
     if files is not None and (change := landing_change(entry, files)):
         return change
+    if feature_schema is not None and entry.get("feature_schema") != list(feature_schema):
+        learned = entry.get("feature_schema") or []
+        added = sorted(set(feature_schema) - set(learned))
+        removed = sorted(set(learned) - set(feature_schema))
+        return f"the ranker features changed (new: {', '.join(added) or 'none'}; gone: {', '.join(removed) or 'none'})"
     if drift is not None and len(drift) and bool(drift["retrain_recommended"].any()):
         alerts = sorted(drift.loc[drift.severity == "alert", "feature"])
         return f"drift: {len(alerts)} features at alert ({', '.join(alerts)})"
@@ -140,7 +150,15 @@ def live_reference(store: Path) -> tuple[dict | None, str | None]:
 def registry_frame(store: Path) -> pd.DataFrame:
     """The registry as a flat frame (lists and dicts as JSON text)."""
     frame = pd.DataFrame(read_registry(store), columns=list(RegistryEntry.__dataclass_fields__))
-    for column in ("training_pools", "features", "parameters", "validation", "calibration", "landing_row_counts"):
+    for column in (
+        "training_pools",
+        "features",
+        "feature_schema",
+        "parameters",
+        "validation",
+        "calibration",
+        "landing_row_counts",
+    ):
         # entries of an older model store lack some fields: null, not the text "NaN"
         frame[column] = pd.Series(
             [json.dumps(value) if isinstance(value, list | dict) else None for value in frame[column]],

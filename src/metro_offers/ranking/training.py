@@ -56,6 +56,7 @@ def train_live_ranker(
         training_positives=int(labelled["redeemed_in_window"].sum()),
         validation_rows=selection.validation_rows,
         features=list(model.features),
+        feature_schema=list(selection.features),
         parameters={name: selection.parameters[name] for name in selection.parameters},
         validation=selection.validation.to_dict(orient="records"),
         chosen_model=chosen,

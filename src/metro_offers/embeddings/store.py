@@ -1,0 +1,98 @@
+"""Item2Vec models in the model store: one per anchor date, in native formats (no pickle).
+
+<model_store_dir>/item2vec/<anchor date>/
+    vectors.parquet      product_id, vector (float32)
+    vectors.w2v.bin      the same in the word2vec binary format (gensim KeyedVectors.load_word2vec_format)
+    meta.json            settings, corpus size, training time, library versions, the landing it read
+
+An as-of date uses the model of its anchor: the latest date on a grid of var
+item2vec_anchor_days days at or before it, trained on baskets strictly before the anchor. A
+daily run reuses the anchors it finds; a new anchor is trained when the grid moves past one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import gensim
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from gensim.models import KeyedVectors
+
+from metro_offers.embeddings.item2vec import Item2VecSettings, product_matrix
+from metro_offers.ranking.registry import landing_change
+
+ITEM2VEC_DIR = "item2vec"
+GRID_START = dt.date(1970, 1, 5)  # a Monday: anchors fall on Mondays when the spacing is whole weeks
+
+
+def anchor_date(as_of: dt.date, spacing_days: int) -> dt.date:
+    """The latest grid date at or before ``as_of``."""
+    if spacing_days < 1:
+        raise ValueError(f"item2vec_anchor_days must be at least 1, got {spacing_days}")
+    offset = (as_of - GRID_START).days
+    return GRID_START + dt.timedelta(days=offset - offset % spacing_days)
+
+
+def anchor_dir(store: Path, anchor: dt.date) -> Path:
+    return Path(store) / ITEM2VEC_DIR / anchor.isoformat()
+
+
+def read_meta(store: Path, anchor: dt.date) -> dict | None:
+    path = anchor_dir(store, anchor) / "meta.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def retrain_reason(store: Path, anchor: dt.date, settings: Item2VecSettings, files: dict, force: bool) -> str | None:
+    """Why the anchor's model must be trained, or None to reuse the stored one."""
+    if force:
+        return "forced by var force_retrain"
+    meta = read_meta(store, anchor)
+    if meta is None or not (anchor_dir(store, anchor) / "vectors.parquet").exists():
+        return "no stored model"
+    if meta.get("settings") != settings.as_dict():
+        return "the item2vec settings changed"
+    return landing_change(meta, files)
+
+
+def vector_array(vectors: np.ndarray) -> pa.FixedSizeListArray:
+    """Rows of a float32 matrix as an Arrow fixed-size list (DuckDB FLOAT[n])."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    return pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), vectors.shape[1])
+
+
+def save_anchor(store: Path, anchor: dt.date, vectors: KeyedVectors, provenance: dict) -> None:
+    """Write the anchor's model (replacing an older one) and its provenance."""
+    folder = anchor_dir(store, anchor)
+    staging = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    ids, matrix = product_matrix(vectors)
+    pq.write_table(pa.table({"product_id": ids, "vector": vector_array(matrix)}), staging / "vectors.parquet")
+    vectors.save_word2vec_format(str(staging / "vectors.w2v.bin"), binary=True)
+    meta = {"anchor_date": anchor.isoformat(), "gensim_version": gensim.__version__, **provenance}
+    (staging / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+    shutil.rmtree(folder, ignore_errors=True)
+    staging.rename(folder)
+
+
+def load_anchor(store: Path, anchor: dt.date) -> tuple[np.ndarray, np.ndarray]:
+    """(product ids, float32 vectors) of a stored anchor."""
+    table = pq.read_table(anchor_dir(store, anchor) / "vectors.parquet")
+    ids = table.column("product_id").to_numpy()
+    flat = table.column("vector").combine_chunks().flatten().to_numpy()
+    return ids, flat.reshape(len(ids), -1).astype(np.float32)
+
+
+def prune(store: Path, keep: set[dt.date]) -> None:
+    """Remove stored anchors no build needs any more."""
+    root = Path(store) / ITEM2VEC_DIR
+    if not root.exists():
+        return
+    for folder in root.iterdir():
+        if folder.is_dir() and folder.name not in {a.isoformat() for a in keep}:
+            shutil.rmtree(folder)
