@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 
 from metro_offers.embeddings.store import vector_array
-from metro_offers.embeddings.vectors import customer_vectors
+from metro_offers.embeddings.vectors import OrderHistory, customer_vectors
 
 
 def model(dbt, session):
@@ -22,15 +22,20 @@ def model(dbt, session):
     request_dates = requests["as_of_date"].to_numpy(dtype="datetime64[D]")
     anchor_dates = np.array(anchors, dtype="datetime64[D]")
     position = np.searchsorted(anchor_dates, request_dates, side="right") - 1
-    lines = None
+    history = None
     dim = int(meta["item2vec_dimensions"])
-    kept, anchor_of, customer_parts, basket_parts = [], [], [np.empty((0, dim), np.float32)], [np.empty((0, dim), np.float32)]
+    kept, anchor_of, customer_parts, basket_parts = (
+        [],
+        [],
+        [np.empty((0, dim), np.float32)],
+        [np.empty((0, dim), np.float32)],
+    )
     for i, anchor in enumerate(anchors):
         rows = np.flatnonzero(position == i)
         if not len(rows):
             continue
-        if lines is None:
-            lines = (
+        if history is None:
+            history = OrderHistory.from_lines(
                 dbt.ref("int_order_lines_enriched")
                 .filter(f"order_date < DATE '{request_dates.max()}'")
                 .project("customer_id, order_id, order_date, product_id")
@@ -38,7 +43,7 @@ def model(dbt, session):
             )
         products = embeddings[pd.to_datetime(embeddings["anchor_date"]).dt.date == anchor]
         customer, basket = customer_vectors(
-            lines,
+            history,
             requests.iloc[rows],
             products["product_id"].to_numpy(),
             np.stack(products["vector"].to_numpy()).astype(np.float32),

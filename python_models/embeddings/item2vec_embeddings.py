@@ -18,14 +18,13 @@ def model(dbt, session):
     dbt.config(materialized="table")
     meta = dbt.config.get("meta")
     settings = Item2VecSettings.from_meta(meta)
-    # one model for every pool: the anchor of the earliest pool's date, so the rankers learn,
-    # are evaluated and serve with the same embeddings, none of which saw a labelled window
-    (first_pool_date,) = dbt.ref("int_pool_dates").aggregate("min(as_of_date)").fetchall()[0]
+    # a model per pool (its date's anchor): none saw the pool's label window
+    pool_dates = [row[0] for row in dbt.ref("int_pool_dates").project("as_of_date").fetchall()]
     anchors = {}
     if str(meta["item2vec_enabled"]).lower() == "true":
         anchors = ensure_anchors(
             dbt.ref("int_order_lines_enriched").project("order_id, order_date, product_id"),
-            [first_pool_date],
+            pool_dates,
             settings,
             int(meta["item2vec_anchor_days"]),
             Path(meta["model_store_dir"]),

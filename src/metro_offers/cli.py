@@ -264,7 +264,13 @@ def _validate(raw_dir: Path) -> None:
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None)
 @click.option("--skip-validation", is_flag=True, help="Do not run the landing-zone suite first.")
 @click.option("--select", "selector", default=None, help="dbt node selection, passed to dbt build --select.")
-def build(run_date, data_dir, skip_validation, selector) -> None:
+@click.option(
+    "--vars",
+    "overrides",
+    default=None,
+    help="dbt vars to override for this build, as YAML, e.g. '{item2vec_enabled: false}'.",
+)
+def build(run_date, data_dir, skip_validation, selector, overrides) -> None:
     """Validate the landing zone, then dbt build the warehouse as of RUN_DATE."""
     from metro_offers.generator import read_manifest
 
@@ -274,7 +280,20 @@ def build(run_date, data_dir, skip_validation, selector) -> None:
     except FileNotFoundError as error:
         raise click.ClickException(str(error)) from error
     as_of = run_date.date() if run_date else dt.date.fromisoformat(manifest["default_run_date"])
-    _build(data_dir, as_of, validate_first=not skip_validation, selector=selector)
+    extra = _var_overrides(overrides)
+    _build(data_dir, as_of, validate_first=not skip_validation, selector=selector, extra_vars=extra)
+
+
+def _var_overrides(text: str | None) -> dict:
+    """--vars: a YAML mapping of this project's dbt vars."""
+    import yaml
+
+    extra = yaml.safe_load(text) if text else {}
+    if not isinstance(extra, dict):
+        raise click.BadParameter(f"expected a YAML mapping of dbt vars, got {text!r}", param_hint="--vars")
+    if unknown := sorted(set(extra) - set(dbt_vars())):
+        raise click.BadParameter(f"not dbt vars of this project: {', '.join(unknown)}", param_hint="--vars")
+    return extra
 
 
 def _build(

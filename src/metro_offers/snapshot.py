@@ -71,6 +71,8 @@ SNAPSHOT_TABLES: dict[str, str] = {
     "holiday_calendar": "select * from wh.reference.holiday_calendar",
     "feature_importance": "select * from wh.marts.model_feature_importance",
     "evaluation_curves": "select * from wh.marts.offline_evaluation_curves order by method, curve, point_index",
+    "product_embeddings": "select * from wh.marts.product_embeddings order by product_id",
+    "product_embedding_map": "select * from wh.marts.product_embedding_map order by product_id",
 }
 
 

@@ -35,6 +35,7 @@ DASHBOARD_PAGES = (
     ("feature_drift", "Feature drift", 0),
     ("recommendation_explorer", "Recommendation explorer", 3),
     ("diversity", "Diversity", 3),
+    ("embeddings", "Embeddings", 1),
 )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -25,6 +26,7 @@ PAGES = {
     "pages/feature_drift.py": "Feature drift",
     "pages/recommendation_explorer.py": "Recommendation explorer",
     "pages/diversity.py": "Diversity",
+    "pages/embeddings.py": "Embeddings",
 }
 sys.path.insert(0, str(project_root() / "tests" / "browser"))
 
@@ -65,6 +67,23 @@ def test_the_explorer_shows_a_customers_list_and_explains_it(app, built):
     assert any("not known" in i.value for i in app.info)
 
 
+def test_the_embeddings_view_maps_products_and_finds_neighbours(app, built):
+    _, warehouse, _, _ = built
+    products = query(warehouse, "select * from marts.product_embeddings order by product_id")
+    app.switch_page("pages/embeddings.py").run()
+    assert not app.exception
+    assert next(m for m in app.metric if m.label == "Products with a vector").value == f"{len(products):,}"
+    app.selectbox(key="embeddings_product").set_value(3).run()
+    shown = app.dataframe[0].value
+    # the neighbours by hand: cosine of the chosen product's vector with every other
+    vectors = np.stack(products.vector.to_numpy())
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    similarity = unit @ unit[3]
+    similarity[3] = -np.inf
+    assert shown.product_id.tolist() == products.product_id.to_numpy()[np.argsort(-similarity)[:10]].tolist()
+    assert shown.similarity.is_monotonic_decreasing
+
+
 def test_without_a_snapshot_the_page_says_what_to_do(monkeypatch, tmp_path):
     monkeypatch.setenv("METRO_SNAPSHOT", str(tmp_path / "none.duckdb"))
     app = AppTest.from_file(APP, default_timeout=60).run()
@@ -83,7 +102,7 @@ def test_in_headless_chromium_every_page_draws_and_the_docs_show_the_lineage(bui
     data, warehouse, _, _ = built
     timings = dashboard_screenshots(default_snapshot_path(warehouse), tmp_path)
     assert set(timings) == set(PAGES.values()) | {"Customer insights (again)"}
-    assert len(list(tmp_path.glob("dashboard_*.png"))) == 6
+    assert len(list(tmp_path.glob("dashboard_*.png"))) == len(PAGES)
     target = tmp_path / "target"
     variables = {"raw_root": str(data / "raw")}
     run_dbt("docs", "generate", "--static", warehouse=warehouse, variables=variables, target=target)

@@ -15,14 +15,14 @@ from metro_offers.embeddings import store
 from metro_offers.embeddings.corpus import basket_corpus
 from metro_offers.embeddings.item2vec import Item2VecSettings, train_item2vec
 from metro_offers.embeddings.quality import (
-    basket_completion_recall,
+    basket_completion_hits,
     cooccurrence_neighbours,
     neighbour_ids,
     purity_at_k,
     random_purity,
 )
 from metro_offers.embeddings.retrieval import IndexSettings, build_index, nearest, recall_against_exact
-from metro_offers.embeddings.vectors import customer_vectors, offer_vectors
+from metro_offers.embeddings.vectors import OrderHistory, customer_vectors, offer_vectors
 
 D = dt.date(2026, 3, 1)
 
@@ -120,7 +120,8 @@ def test_customer_vector_is_the_recency_weighted_mean_by_hand():
     requests = pd.DataFrame(
         {"customer_id": [1, 1, 1, 2, 3], "as_of_date": [day(0), day(-10), day(-50), day(0), day(0)]}
     )
-    customer, basket = customer_vectors(lines, requests, product_ids, vectors, half_life_days=30)
+    history = OrderHistory.from_lines(lines)
+    customer, basket = customer_vectors(history, requests, product_ids, vectors, half_life_days=30)
     # as of D: weights 2^(-10/30) and 2^(-40/30) on (1,0) and (0,1)
     expected = np.array([2 ** (-1 / 3), 2 ** (-4 / 3)])
     np.testing.assert_allclose(customer[0], expected / np.linalg.norm(expected), rtol=1e-6)
@@ -191,6 +192,6 @@ def test_basket_completion_recall_by_hand():
     products = ["1", "2", "3", "4"]
     vectors = np.array([[1, 0], [1, 0.01], [0, 1], [0.01, 1]], dtype=np.float32)
     # with k=1 the left-out product is found only when its twin is the rest of the basket
-    recall, scored = basket_completion_recall(products, vectors, [["1", "2"], ["3", "4"], ["1", "3"], ["9"]], k=1, seed=0)
-    assert scored == 3
-    assert recall == pytest.approx(2 / 3)
+    hits = basket_completion_hits(products, vectors, [["1", "2"], ["3", "4"], ["1", "3"], ["9"]], k=1, seed=0)
+    # the last basket has no product with a vector; in the third the twin is not there
+    assert hits.tolist() == [1.0, 1.0, 0.0]

@@ -1,4 +1,4 @@
-"""metro-offers dashboard: six views of the published snapshot (`metro-offers dashboard`)."""
+"""metro-offers dashboard: seven views of the published snapshot (`metro-offers dashboard`)."""
 
 from pathlib import Path
 
@@ -41,6 +41,7 @@ navigation = st.navigation(
         st.Page(PAGES / "feature_drift.py", title="Feature drift"),
         st.Page(PAGES / "recommendation_explorer.py", title="Recommendation explorer"),
         st.Page(PAGES / "diversity.py", title="Diversity"),
+        st.Page(PAGES / "embeddings.py", title="Embeddings"),
     ],
     position="top",
 )

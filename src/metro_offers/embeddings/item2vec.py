@@ -25,7 +25,7 @@ class Item2VecSettings:
     ns_exponent: float = 0.75
     min_count: int = 2
     subsample: float = 1e-3  # gensim's `sample`: frequent products are down-sampled
-    max_baskets: int = 60_000
+    max_baskets: int = 40_000
     seed: int = 7
 
     @classmethod

@@ -62,16 +62,17 @@ def cooccurrence_neighbours(corpus: list[list[str]], products: list[str], k: int
     return neighbours
 
 
-def basket_completion_recall(
+def basket_completion_hits(
     product_ids: list[str], vectors: np.ndarray, baskets: list[list[str]], k: int, seed: int
-) -> tuple[float, int]:
-    """Recall@k of one product left out of each held-out basket (chosen at random, seeded),
-    ranked by cosine to the mean of the rest of the basket (the rest excluded), over the
-    baskets with at least two products that have vectors. Returns (recall, baskets scored)."""
+) -> np.ndarray:
+    """Held-out basket completion: for each basket with at least two products that have
+    vectors, one of them left out (chosen at random, seeded) and the whole catalogue ranked by
+    cosine to the mean of the rest (the rest excluded). 1.0 where the left-out product is in
+    the top k, 0.0 where not; its mean is Recall@k."""
     rng = np.random.default_rng(seed)
     row = {p: i for i, p in enumerate(product_ids)}
     unit = normalise(vectors)
-    hits = scored = 0
+    hits = []
     for basket in baskets:
         known = [row[p] for p in dict.fromkeys(basket) if p in row]
         if len(known) < 2:
@@ -79,10 +80,8 @@ def basket_completion_recall(
         left_out = known.pop(int(rng.integers(len(known))))
         similarity = unit @ unit[known].mean(axis=0)
         similarity[known] = -np.inf
-        top = np.argpartition(-similarity, k)[:k]
-        hits += int(left_out in top)
-        scored += 1
-    return (hits / scored if scored else float("nan")), scored
+        hits.append(left_out in np.argpartition(-similarity, k)[:k])
+    return np.array(hits, dtype=float)
 
 
 def tsne_map(vectors: np.ndarray, seed: int) -> np.ndarray:

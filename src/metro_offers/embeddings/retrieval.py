@@ -54,5 +54,5 @@ def recall_against_exact(approximate_ids: np.ndarray, exact_ids: np.ndarray) -> 
     """Share of the exact top-k that the approximate search also returned (mean over queries)."""
     if exact_ids.size == 0:
         return float("nan")
-    hits = [len(set(a[a >= 0]) & set(e[e >= 0])) / max((e >= 0).sum(), 1) for a, e in zip(approximate_ids, exact_ids)]
-    return float(np.mean(hits))
+    pairs = zip(approximate_ids, exact_ids, strict=True)
+    return float(np.mean([len(set(a[a >= 0]) & set(e[e >= 0])) / max((e >= 0).sum(), 1) for a, e in pairs]))

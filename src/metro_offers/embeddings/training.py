@@ -13,6 +13,8 @@ from metro_offers.embeddings import store as anchors
 from metro_offers.embeddings.corpus import basket_corpus
 from metro_offers.embeddings.item2vec import Item2VecSettings, train_item2vec
 
+MIN_BASKETS = 100  # fewer baskets than this teach no product relations worth a feature
+
 
 def ensure_anchors(
     order_lines: duckdb.DuckDBPyRelation,
@@ -25,8 +27,9 @@ def ensure_anchors(
     echo=print,
 ) -> dict[dt.date, tuple[np.ndarray, np.ndarray]]:
     """The product vectors of the anchor of each of ``as_of_dates`` (anchor date -> (ids,
-    vectors)), training the anchors that have no valid stored model; anchors no longer needed
-    are removed from the store."""
+    vectors)), training the anchors that have no valid stored model; anchors with fewer than
+    MIN_BASKETS baskets before them get no model; anchors no longer needed are removed from
+    the store."""
     needed = sorted({anchors.anchor_date(d, spacing_days) for d in as_of_dates})
     result = {}
     for anchor in needed:
@@ -34,6 +37,9 @@ def ensure_anchors(
         if reason:
             started = time.perf_counter()
             corpus = basket_corpus(order_lines, anchor, settings.max_baskets)
+            if len(corpus) < MIN_BASKETS:
+                echo(f"[item2vec] anchor {anchor}: only {len(corpus):,} baskets before it, no model (features null)")
+                continue
             vectors = train_item2vec(corpus, settings)
             seconds = time.perf_counter() - started
             anchors.save_anchor(

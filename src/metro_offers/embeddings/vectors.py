@@ -9,6 +9,8 @@ NaN.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -36,66 +38,94 @@ def _product_index(product_ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return np.where(found, order[position], -1)
 
 
+@dataclass(frozen=True)
+class OrderHistory:
+    """Order lines grouped in orders sorted by (customer, day, order): built once, read for
+    every anchor's product space."""
+
+    order_customer: np.ndarray  # per order
+    order_day: np.ndarray  # per order, days since 1970-01-01
+    line_order: np.ndarray  # per line: its order's position
+    line_product: np.ndarray  # per line: position in products
+    products: np.ndarray  # the distinct product ids
+
+    @classmethod
+    def from_lines(cls, lines: pd.DataFrame) -> OrderHistory:
+        """lines: customer_id, order_id, order_date, product_id."""
+        frame = pd.DataFrame(
+            {
+                "customer_id": lines["customer_id"].to_numpy(),
+                "day": _days(lines["order_date"]),
+                "order_id": lines["order_id"].to_numpy(),
+                "product_id": lines["product_id"].to_numpy(),
+            }
+        ).sort_values(["customer_id", "day", "order_id"], kind="stable")
+        key = frame[["customer_id", "day", "order_id"]].to_numpy()
+        new_order = np.ones(len(frame), dtype=bool)
+        new_order[1:] = (key[1:] != key[:-1]).any(axis=1)
+        products, line_product = np.unique(frame["product_id"].to_numpy(), return_inverse=True)
+        return cls(
+            order_customer=key[new_order, 0],
+            order_day=key[new_order, 1],
+            line_order=np.cumsum(new_order) - 1,
+            line_product=line_product,
+            products=products,
+        )
+
+    def of_customers(self, customers: np.ndarray) -> OrderHistory:
+        """The orders and lines of these customers only."""
+        keep = np.isin(self.order_customer, customers)
+        new_position = np.cumsum(keep) - 1
+        lines = keep[self.line_order]
+        return OrderHistory(
+            order_customer=self.order_customer[keep],
+            order_day=self.order_day[keep],
+            line_order=new_position[self.line_order[lines]],
+            line_product=self.line_product[lines],
+            products=self.products,
+        )
+
+
 def customer_vectors(
-    lines: pd.DataFrame,
+    history: OrderHistory,
     requests: pd.DataFrame,
     product_ids: np.ndarray,
     vectors: np.ndarray,
     half_life_days: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(customer vectors, last-basket vectors), one row per request.
-
-    lines: customer_id, order_id, order_date, product_id (order lines); requests:
-    customer_id, as_of_date. Computed from running sums over each customer's orders, so the
-    cost grows with the orders, not with orders x requests."""
+    """(customer vectors, last-basket vectors), one row per request (customer_id,
+    as_of_date). Computed from running sums over each customer's orders, so the cost grows
+    with the orders, not with orders x requests."""
     dim = vectors.shape[1]
     out_customer = np.full((len(requests), dim), np.nan, dtype=np.float32)
     out_basket = np.full((len(requests), dim), np.nan, dtype=np.float32)
-    product_row = _product_index(product_ids, lines["product_id"].to_numpy())
-    known = product_row >= 0
-    if not known.any() or not len(requests):
+    history = history.of_customers(np.unique(requests["customer_id"].to_numpy()))
+    n_orders = len(history.order_customer)
+    if not n_orders or not len(requests):
         return out_customer, out_basket
-    frame = pd.DataFrame(
-        {
-            "customer_id": lines["customer_id"].to_numpy()[known],
-            "day": _days(lines["order_date"].to_numpy()[known]),
-            "order_id": lines["order_id"].to_numpy()[known],
-            "row": product_row[known],
-        }
-    ).sort_values(["customer_id", "day", "order_id"], kind="stable")
-    order_key = frame[["customer_id", "day", "order_id"]].to_numpy()
-    new_order = np.ones(len(frame), dtype=bool)
-    new_order[1:] = (order_key[1:] != order_key[:-1]).any(axis=1)
-    order_of_line = np.cumsum(new_order) - 1
-    orders = order_key[new_order]  # customer_id, day, order_id per order, sorted
-    n_orders = len(orders)
+    row = _product_index(product_ids, history.products)[history.line_product]
+    known = row >= 0
     # each order's sum of product vectors: (orders x products) @ (products x dim)
     membership = sparse.csr_matrix(
-        (np.ones(len(frame)), (order_of_line, frame["row"].to_numpy())), shape=(n_orders, len(product_ids))
+        (np.ones(int(known.sum())), (history.line_order[known], row[known])), shape=(n_orders, len(product_ids))
     )
     basket_sums = membership @ vectors.astype(np.float64)
     # weights relative to the latest request date, so they stay in (0, 1]
     request_days = _days(requests["as_of_date"])
-    weights = np.exp2((orders[:, 1] - request_days.max()) / float(half_life_days))
+    weights = np.exp2((history.order_day - request_days.max()) / float(half_life_days))
     running = np.cumsum(basket_sums * weights[:, None], axis=0)
     first_of_customer = np.ones(n_orders, dtype=bool)
-    first_of_customer[1:] = orders[1:, 0] != orders[:-1, 0]
+    first_of_customer[1:] = history.order_customer[1:] != history.order_customer[:-1]
     start = np.maximum.accumulate(np.where(first_of_customer, np.arange(n_orders), 0))
-    before_start = np.where(start > 0, start - 1, 0)
-    running -= np.where((start > 0)[:, None], running[before_start], 0.0)
-    # the customer's last order strictly before each request's date
-    customers = np.unique(orders[:, 0])
+    running -= np.where((start > 0)[:, None], running[np.maximum(start - 1, 0)], 0.0)
+    # the customer's last order strictly before each request's date, through one sort key
+    customers = np.unique(history.order_customer)
+    span = int(max(history.order_day.max(), request_days.max())) + 2
+    rank_orders = np.searchsorted(customers, history.order_customer)
     request_customer = requests["customer_id"].to_numpy()
-    # sort key (customer rank, day) compared lexicographically through one integer
-    span = int(max(orders[:, 1].max(), request_days.max())) + 2
-    rank_orders = np.searchsorted(customers, orders[:, 0])
-    order_sort_key = rank_orders * span + orders[:, 1]
-    rank_requests = np.searchsorted(customers, request_customer)
-    has_orders = (rank_requests < len(customers)) & (
-        customers[np.clip(rank_requests, 0, len(customers) - 1)] == request_customer
-    )
-    last = np.searchsorted(order_sort_key, rank_requests * span + request_days, side="left") - 1
-    valid = has_orders & (last >= 0)
+    rank_requests = np.clip(np.searchsorted(customers, request_customer), 0, len(customers) - 1)
+    last = np.searchsorted(rank_orders * span + history.order_day, rank_requests * span + request_days) - 1
+    valid = (customers[rank_requests] == request_customer) & (last >= 0)
     valid[valid] &= rank_orders[last[valid]] == rank_requests[valid]
     out_customer[valid] = normalise(running[last[valid]])
     out_basket[valid] = normalise(basket_sums[last[valid]])

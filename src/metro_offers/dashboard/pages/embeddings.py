@@ -1,0 +1,85 @@
+"""Embeddings: the latest Item2Vec model's products on a t-SNE map, coloured by department or
+category, how often a product's nearest neighbours share its category, and the nearest
+neighbours of a chosen product."""
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from metro_offers.dashboard import data
+
+K = 10
+
+st.title("Embeddings")
+products = data.query(
+    "select product_id, product_name, category_name, department, anchor_date, vector from product_embeddings"
+)
+if products.empty:
+    st.info(
+        "No product embeddings in this snapshot: var item2vec_enabled is false, or no pool had enough "
+        "baskets before it to train Item2Vec."
+    )
+    st.stop()
+
+
+@st.cache_data(show_spinner="Finding every product's nearest neighbours ...", max_entries=2)
+def neighbours(anchor: str, vectors: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """(ids of each row's K nearest rows by cosine, their similarities); ``anchor`` keys the cache."""
+    unit = np.stack(vectors).astype(np.float32)
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    ids = np.empty((len(unit), K), dtype=np.int64)
+    sims = np.empty((len(unit), K), dtype=np.float32)
+    for start in range(0, len(unit), 2048):
+        similarity = unit[start : start + 2048] @ unit.T
+        similarity[np.arange(len(similarity)), np.arange(start, start + len(similarity))] = -np.inf
+        top = np.argsort(-similarity, axis=1)[:, :K]
+        ids[start : start + len(top)] = top
+        sims[start : start + len(top)] = np.take_along_axis(similarity, top, axis=1)
+    return ids, sims
+
+
+anchor = pd.Timestamp(products.anchor_date.iloc[0]).date()
+ids, sims = neighbours(str(anchor), tuple(tuple(v) for v in products.vector))
+category = products.category_name.fillna("?").to_numpy()
+purity = (category[ids] == category[:, None]).mean()
+counts = pd.Series(category).value_counts().to_numpy(dtype=float)
+random_purity = (counts * (counts - 1)).sum() / (len(category) * (len(category) - 1))
+kpis = st.columns(4)
+kpis[0].metric("Products with a vector", f"{len(products):,}")
+kpis[1].metric("Model trained on baskets before", str(anchor))
+kpis[2].metric(
+    f"Neighbour category purity@{K}",
+    f"{purity:.0%}",
+    help=f"Share of each product's {K} nearest neighbours (cosine) in its own category.",
+)
+kpis[3].metric("Random neighbours would give", f"{random_purity:.0%}")
+
+points = data.query("select * from product_embedding_map")
+colour = st.radio("Colour by", ["department", "category_name"], horizontal=True, key="embeddings_colour")
+st.plotly_chart(
+    px.scatter(
+        points,
+        x="x",
+        y="y",
+        color=colour,
+        hover_data=["product_name", "category_name", "orders"],
+        title=f"t-SNE of the {len(points):,} most bought products: similar products sit together",
+        height=600,
+    ).update_traces(marker={"size": 4}),
+    width="stretch",
+)
+
+st.subheader("Nearest neighbours")
+labels = products.product_name + " (" + products.product_id.astype(str) + ")"
+chosen = st.selectbox("Product", options=range(len(products)), format_func=lambda i: labels.iloc[i], key="embeddings_product")
+neighbour_rows = products.iloc[ids[chosen]][["product_id", "product_name", "category_name", "department"]]
+st.caption(
+    f"{products.product_name.iloc[chosen]} - {products.category_name.iloc[chosen]}, "
+    f"{products.department.iloc[chosen]}: its {K} most similar products (cosine of Item2Vec vectors)."
+)
+st.dataframe(
+    neighbour_rows.assign(similarity=sims[chosen].round(3)).reset_index(drop=True),
+    hide_index=True,
+    width="stretch",
+)
