@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from metro_offers.embeddings.store import anchor_dir
 from metro_offers.embeddings.quality import tsne_map
+from metro_offers.embeddings.store import anchor_dir
 
 
 def model(dbt, session):

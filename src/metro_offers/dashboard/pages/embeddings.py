@@ -72,7 +72,9 @@ st.plotly_chart(
 
 st.subheader("Nearest neighbours")
 labels = products.product_name + " (" + products.product_id.astype(str) + ")"
-chosen = st.selectbox("Product", options=range(len(products)), format_func=lambda i: labels.iloc[i], key="embeddings_product")
+chosen = st.selectbox(
+    "Product", options=range(len(products)), format_func=lambda i: labels.iloc[i], key="embeddings_product"
+)
 neighbour_rows = products.iloc[ids[chosen]][["product_id", "product_name", "category_name", "department"]]
 st.caption(
     f"{products.product_name.iloc[chosen]} - {products.category_name.iloc[chosen]}, "
