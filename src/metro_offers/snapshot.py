@@ -1,4 +1,4 @@
-"""The serving snapshot (docs/architecture.md §6): what the API and the dashboard read, published
+"""The serving snapshot (docs/architecture.md §7): what the API and the dashboard read, published
 atomically beside the warehouse after a successful build.
 
 DuckDB admits one writer or many readers, and dbt holds the warehouse for a whole build, so

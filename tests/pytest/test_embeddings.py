@@ -3,6 +3,7 @@ each against a hand-computed case."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import duckdb
@@ -25,6 +26,9 @@ from metro_offers.embeddings.retrieval import IndexSettings, build_index, neares
 from metro_offers.embeddings.vectors import OrderHistory, customer_vectors, offer_vectors
 
 D = dt.date(2026, 3, 1)
+SETTINGS = Item2VecSettings(
+    dimensions=8, epochs=5, negative=5, ns_exponent=0.75, min_count=1, subsample=0.0, max_baskets=1000, seed=3
+)
 
 
 def day(offset: int) -> dt.date:
@@ -58,7 +62,7 @@ def _two_clusters(n: int = 2000) -> list[list[str]]:
 
 
 def test_item2vec_learns_pairs_within_baskets_and_is_deterministic():
-    settings = Item2VecSettings(dimensions=8, epochs=5, min_count=1, subsample=0.0, seed=3)
+    settings = SETTINGS
     first = train_item2vec(_two_clusters(), settings)
     same_basket = np.mean([first.similarity("1", str(p)) for p in range(2, 10)])
     never_together = np.mean([first.similarity("1", str(p)) for p in range(10, 20)])
@@ -70,8 +74,12 @@ def test_item2vec_learns_pairs_within_baskets_and_is_deterministic():
 
 
 def test_settings_read_from_model_meta():
-    settings = Item2VecSettings.from_meta({"item2vec_dimensions": "16", "item2vec_ns_exponent": "-0.5", "other": "x"})
-    assert settings.dimensions == 16 and settings.ns_exponent == -0.5 and settings.epochs == Item2VecSettings.epochs
+    meta = {f"item2vec_{name}": str(value) for name, value in SETTINGS.as_dict().items()}
+    settings = Item2VecSettings.from_meta({**meta, "item2vec_dimensions": "16", "item2vec_ns_exponent": "-0.5"})
+    assert settings == dataclasses.replace(SETTINGS, dimensions=16, ns_exponent=-0.5)
+    del meta["item2vec_seed"]
+    with pytest.raises(KeyError, match="item2vec_seed"):
+        Item2VecSettings.from_meta(meta)
 
 
 # ---------------------------------------------------------------- the store
@@ -84,7 +92,7 @@ def test_anchor_dates_follow_a_grid_at_or_before_the_date():
 
 
 def test_stored_anchor_round_trips_in_native_formats(tmp_path):
-    settings = Item2VecSettings(dimensions=8, epochs=2, min_count=1)
+    settings = dataclasses.replace(SETTINGS, epochs=2)
     vectors = train_item2vec(_two_clusters(50), settings)
     files = {"orders/a.parquet": 10}
     assert store.retrain_reason(tmp_path, D, settings, files, force=False) == "no stored model"
@@ -96,7 +104,8 @@ def test_stored_anchor_round_trips_in_native_formats(tmp_path):
         np.testing.assert_allclose(native[str(product_id)], row)
     assert store.retrain_reason(tmp_path, D, settings, {**files, "orders/b.parquet": 5}, force=False) is None
     assert store.retrain_reason(tmp_path, D, settings, files, force=True).startswith("forced")
-    assert "settings" in store.retrain_reason(tmp_path, D, Item2VecSettings(dimensions=4), files, force=False)
+    changed = dataclasses.replace(settings, dimensions=4)
+    assert "settings" in store.retrain_reason(tmp_path, D, changed, files, force=False)
     assert "landing changed" in store.retrain_reason(tmp_path, D, settings, {"orders/a.parquet": 11}, force=False)
     store.prune(tmp_path, keep=set())
     assert not store.anchor_dir(tmp_path, D).exists()

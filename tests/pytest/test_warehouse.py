@@ -12,8 +12,10 @@ import shutil
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
 from metro_offers.generator import generate
+from metro_offers.reference import project_root
 
 from conftest import CONFIG, query, run_cli, run_dbt
 
@@ -68,7 +70,7 @@ def test_every_strategy_contributes_to_the_pool(built):
     _, warehouse, _, _ = built
     stats = query(warehouse, "select * from marts.candidate_strategy_stats where pool = 'serving'")
     stats = stats.set_index("strategy_name")
-    assert set(stats.index) == {"category_affinity", "segment_popularity", "repeat_purchase", "high_margin"}
+    assert set(stats.index) == {"category_affinity", "segment_popularity", "repeat_purchase", "high_margin", "item2vec"}
     assert (stats.share_of_pool > 0).all()
     pool = query(
         warehouse,
@@ -76,6 +78,42 @@ def test_every_strategy_contributes_to_the_pool(built):
         "from marts.candidate_pool where pool = 'serving'",
     )
     assert pool.n[0] > 0 and pool.customers[0] > 0.9 * CONFIG.customers
+
+
+def test_item2vec_retrieval_keeps_its_quota_and_learns_before_each_pool(built):
+    _, warehouse, _, _ = built
+    quota = yaml.safe_load((project_root() / "dbt_project.yml").read_text())["vars"]["candidate_quotas"]["item2vec"]
+    per_customer = query(
+        warehouse,
+        "select pool, customer_id, count(*) as n, max(strategy_rank) as worst "
+        "from intermediate.int_candidates_item2vec group by all",
+    )
+    assert len(per_customer) and per_customer.n.max() <= quota and (per_customer.n == per_customer.worst).all()
+    # the nearest offers first: the rank follows the cosine of the customer's and the offer's vectors
+    ranked = query(
+        warehouse,
+        """
+        select candidates.strategy_rank, array_cosine_similarity(customers.customer_vector, offers.vector) as cosine
+        from intermediate.int_candidates_item2vec as candidates
+        join ml.item2vec_customer_vectors as customers using (customer_id, as_of_date)
+        join ml.item2vec_offer_vectors as offers
+            on candidates.offer_id = offers.offer_id and customers.anchor_date = offers.anchor_date
+        where candidates.pool = 'serving' and candidates.customer_id = (
+            select min(customer_id) from intermediate.int_candidates_item2vec where pool = 'serving')
+        order by candidates.strategy_rank
+        """,
+    )
+    assert ranked.cosine.is_monotonic_decreasing
+    # every pool's model learnt from baskets strictly before the pool's date
+    anchors = query(
+        warehouse,
+        "select pools.pool, pools.as_of_date, max(vectors.anchor_date) as anchor "
+        "from intermediate.int_pool_dates as pools join ml.item2vec_customer_vectors as vectors "
+        "on vectors.as_of_date = pools.as_of_date group by all",
+    )
+    assert len(anchors) and (anchors.anchor <= anchors.as_of_date).all()
+    embeddings = query(warehouse, "select count(*) as n from marts.product_embeddings")
+    assert embeddings.n[0] > 0
 
 
 def test_features_are_as_of_the_run_date(built):

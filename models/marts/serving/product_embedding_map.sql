@@ -5,9 +5,9 @@ select
     categories.category_name,
     categories.department,
     map.orders,
-    map.x,
-    map.y,
+    map.x::double as x,
+    map.y::double as y,
     map.anchor_date
-from {{ ref('product_embedding_map') }} as map
+from {{ ref('item2vec_product_map') }} as map
 inner join {{ ref('stg_metro__products') }} as products on map.product_id = products.product_id
 left join {{ ref('categories') }} as categories on products.category_id = categories.category_id

@@ -14,29 +14,31 @@ import numpy as np
 from gensim.models import KeyedVectors, Word2Vec
 
 
+TYPES = {"int": int, "float": float}
+
+
 @dataclass(frozen=True)
 class Item2VecSettings:
-    """The hyperparameters (dbt vars item2vec_*). Caselles-Dupré et al. (RecSys 2018) found
-    the negative-sampling exponent and the epochs matter most for recommendation."""
+    """The hyperparameters: dbt vars item2vec_<field> (their one home is dbt_project.yml).
+    Caselles-Dupré et al. (RecSys 2018) found the negative-sampling exponent and the epochs
+    matter most for recommendation."""
 
-    dimensions: int = 32
-    epochs: int = 5
-    negative: int = 5
-    ns_exponent: float = 0.75
-    min_count: int = 2
-    subsample: float = 1e-3  # gensim's `sample`: frequent products are down-sampled
-    max_baskets: int = 40_000
-    seed: int = 7
+    dimensions: int
+    epochs: int
+    negative: int
+    ns_exponent: float
+    min_count: int
+    subsample: float  # gensim's `sample`: products above this share of the corpus are down-sampled
+    max_baskets: int
+    seed: int
 
     @classmethod
     def from_meta(cls, meta: dict) -> Item2VecSettings:
-        """From a dbt Python model's meta (strings), keys item2vec_<field>."""
-        values = {}
-        for field in dataclasses.fields(cls):
-            key = f"item2vec_{field.name}"
-            if key in meta:
-                values[field.name] = type(getattr(cls, field.name))(meta[key])
-        return cls(**values)
+        """From a dbt Python model's meta (strings) or the project's vars: keys item2vec_<field>."""
+        missing = [f"item2vec_{f.name}" for f in dataclasses.fields(cls) if f"item2vec_{f.name}" not in meta]
+        if missing:
+            raise KeyError(f"Item2Vec settings missing: {', '.join(missing)}")
+        return cls(**{f.name: TYPES[f.type](meta[f"item2vec_{f.name}"]) for f in dataclasses.fields(cls)})
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -1,0 +1,192 @@
+"""Does Item2Vec help the rankers? The same pipeline with and without it, paired.
+
+For each data set, three warehouses are built from the same landing: the project's defaults
+(the item2vec candidate strategy and the two similarity features);
+`--vars '{item2vec_enabled: false}'` (no strategy, null features); and the latter with
+item2vec's quota given to category affinity (a pool of about the same size). The evaluation
+pools have the same customers (those who redeemed in the evaluation window) and the same
+relevant offers (every offer they redeemed there, also those retrieval missed), so
+per-customer NDCG@10 is paired: the interval is a bootstrap over customers of the with-minus-without difference.
+Methods: the ranker each build served, and LightGBM and logistic regression refitted on each
+build's training pools with its registered parameters (metro_offers.evaluation.method_scores).
+Also each evaluation pool's size and recall (relevant offers it holds).
+
+Synthetic data sets are generated here; The Complete Journey is landed with
+`metro-offers ingest completejourney` (evaluation cutoff 2017-10-01, as in its benchmark).
+
+    python bench/item2vec_ablation.py                        # default, three matrix configs, CJ
+    python bench/item2vec_ablation.py --only 10k_400_offers_conv_0.02
+
+Writes bench/results/item2vec_ablation.json. dbt runs with its own target and log folders, so
+the project's own dbt commands are not disturbed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import yaml
+
+from metro_offers.evaluation import method_scores
+from metro_offers.metrics import list_metrics, rank_within_customer, resample_weights
+from metro_offers.ranking.registry import live_entry
+from metro_offers.ranking.selection import EVALUATION_POOL
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from quality_matrix import CONFIGURATIONS  # noqa: E402 - the matrix's generator options
+
+CLI = str(Path(sys.executable).parent / "metro-offers")
+K = 10
+SAMPLES = 1000
+SEED = 7
+DEFAULT_RUN = ["10k_400_offers_conv_0.02", "10k_2000_offers_conv_0.06", "20k_small_baskets_conv_0.06", "50k_default"]
+CJ_CUTOFF = dt.date(2017, 10, 1)
+QUOTAS = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]["candidate_quotas"]
+VARIANTS = {
+    "with_item2vec": {},
+    "without_item2vec": {"item2vec_enabled": False},
+    # the pool at (about) equal size: item2vec's quota goes to category affinity
+    "without_item2vec_equal_quota": {
+        "item2vec_enabled": False,
+        "candidate_quotas": {
+            **QUOTAS,
+            "category_affinity": QUOTAS["category_affinity"] + QUOTAS["item2vec"],
+            "item2vec": 0,
+        },
+    },
+}
+
+
+def run(command: list[str], env: dict) -> str:
+    completed = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
+    return completed.stdout
+
+
+def build(data: Path, workdir: Path, variant: str, extra_vars: dict) -> tuple[Path, Path, float]:
+    warehouse, store = workdir / f"{variant}.duckdb", workdir / f"{variant}.models"
+    env = {
+        **os.environ,
+        "METRO_WAREHOUSE": str(warehouse),
+        "METRO_MODEL_STORE": str(store),
+        "DBT_TARGET_PATH": str(workdir / "target"),
+        "DBT_LOG_PATH": str(workdir / "logs"),
+    }
+    overrides = {**extra_vars, **VARIANTS[variant]}
+    started = time.perf_counter()
+    run([CLI, "build", "--data-dir", str(data), *(["--vars", json.dumps(overrides)] if overrides else [])], env)
+    return warehouse, store, time.perf_counter() - started
+
+
+def per_customer_ndcg(warehouse: Path, store: Path) -> tuple[dict[str, pd.Series], dict]:
+    """Per-customer NDCG@10 of the served ranker and the learned ones on the evaluation pool,
+    and the pool's size and recall."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        examples = con.sql("select * from marts.pool_examples").df()
+    entry = live_entry(store)
+    candidates = examples[examples["pool"] == EVALUATION_POOL].sort_values(["customer_id", "offer_id"])
+    candidates = candidates.reset_index(drop=True)
+    scores = method_scores(examples, candidates, entry, None, SEED, echo=lambda _: None)
+    customer = candidates["customer_id"].to_numpy(dtype=np.int64)
+    relevant = candidates["redeemed_in_window"].to_numpy(dtype=bool)
+    n_relevant = candidates.groupby("customer_id")["relevant_offers"].first()
+    wanted = {"served": entry["chosen_model"], "lightgbm": "lightgbm", "logistic_regression": "logistic_regression"}
+    ndcg = {}
+    for label, method in wanted.items():
+        if method in scores:
+            rank = rank_within_customer(customer, scores[method], candidates["offer_id"].to_numpy())
+            ndcg[label] = list_metrics(customer, rank, relevant, n_relevant, K)["ndcg"]
+    pool = {
+        "customers": int(candidates["customer_id"].nunique()),
+        "candidates_per_customer": round(len(candidates) / candidates["customer_id"].nunique(), 1),
+        "pool_recall": round(float(relevant.sum() / n_relevant.sum()), 4),
+        "served": entry["chosen_model"],
+    }
+    return ndcg, pool
+
+
+def paired(with_ndcg: pd.Series, without_ndcg: pd.Series) -> dict:
+    both = pd.concat([with_ndcg.rename("with"), without_ndcg.rename("without")], axis=1).dropna()
+    difference = (both["with"] - both["without"]).to_numpy()
+    weights = resample_weights(len(difference), SAMPLES, SEED)
+    replicates = weights @ difference / len(difference)
+    low, high = np.percentile(replicates, [2.5, 97.5])
+    without_mean = float(both["without"].mean())
+    return {
+        "with": round(float(both["with"].mean()), 4),
+        "without": round(without_mean, 4),
+        "difference": round(float(difference.mean()), 4),
+        "ci_low": round(float(low), 4),
+        "ci_high": round(float(high), 4),
+        "relative": round(float(difference.mean()) / without_mean, 4) if without_mean else None,
+        "customers": len(difference),
+    }
+
+
+def compare(name: str, data: Path, workdir: Path, extra_vars: dict) -> dict:
+    result = {"name": name, "variants": {}}
+    ndcg = {}
+    for variant in VARIANTS:
+        warehouse, store, seconds = build(data, workdir, variant, extra_vars)
+        ndcg[variant], pool = per_customer_ndcg(warehouse, store)
+        result["variants"][variant] = {**pool, "build_seconds": round(seconds, 1)}
+        print(f"   {variant}: {result['variants'][variant]}", flush=True)
+    for baseline in ("without_item2vec", "without_item2vec_equal_quota"):
+        result[f"ndcg_at_10_vs_{baseline}"] = {
+            method: paired(ndcg["with_item2vec"][method], ndcg[baseline][method])
+            for method in ndcg["with_item2vec"]
+            if method in ndcg[baseline]
+        }
+        for method, row in result[f"ndcg_at_10_vs_{baseline}"].items():
+            print(
+                f"   {method} vs {baseline}: {row['with']:.4f} vs {row['without']:.4f}, difference "
+                f"{row['difference']:+.4f} [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}] ({row['relative']:+.1%})",
+                flush=True,
+            )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="*", choices=[*CONFIGURATIONS, "completejourney"])
+    parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "item2vec_ablation.json"))
+    args = parser.parse_args()
+    output = Path(args.output)
+    report = {"measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "results": []}
+    with tempfile.TemporaryDirectory(prefix="item2vec_ablation_") as tmp:
+        for name in args.only or [*DEFAULT_RUN, "completejourney"]:
+            print(f"== {name}", flush=True)
+            workdir = Path(tmp) / name
+            data = workdir / "data"
+            env = {**os.environ, "METRO_WAREHOUSE": str(workdir / "ingest.duckdb")}
+            if name == "completejourney":
+                run([CLI, "ingest", "completejourney", "--data-dir", str(data), "--segment-until", str(CJ_CUTOFF)], env)
+                manifest = json.loads((data / "raw" / "_manifest.json").read_text())
+                # the evaluation cutoff of the Complete Journey benchmark
+                holdout = (dt.date.fromisoformat(manifest["default_run_date"]) - CJ_CUTOFF).days
+                result = compare(name, data, workdir, {"evaluation_holdout_days": holdout})
+                result["note"] = f"evaluation cutoff {CJ_CUTOFF}, window {holdout} days"
+            else:
+                run([CLI, "generate", "--data-dir", str(data), *CONFIGURATIONS[name].split()], env)
+                result = compare(name, data, workdir, {})
+            result["options"] = CONFIGURATIONS.get(name, "")
+            report["results"].append(result)
+            output.write_text(json.dumps(report, indent=1))
+    print(f"written to {output}")
+
+
+if __name__ == "__main__":
+    main()
