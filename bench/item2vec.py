@@ -110,7 +110,7 @@ def interval(hits: np.ndarray, seed: int = 7, samples: int = 1000) -> dict:
 
 def train(lines, before: dt.date, settings: Item2VecSettings) -> tuple[list[str], np.ndarray, float, int]:
     started = time.perf_counter()
-    corpus = basket_corpus(lines, before, settings.max_baskets)
+    corpus = basket_corpus(lines, before, settings.max_pairs)
     vectors = train_item2vec(corpus, settings)
     ids, matrix = product_matrix(vectors)
     return [str(i) for i in ids], matrix, time.perf_counter() - started, len(corpus)
@@ -262,7 +262,7 @@ def main() -> None:
     products, vectors = models["default"]
     table = labels(con, args.source)
     meta = pd.DataFrame({"product_id": products}).merge(table, on="product_id", how="left").fillna("?")
-    corpus = basket_corpus(lines, cutoff, default.max_baskets)
+    corpus = basket_corpus(lines, cutoff, default.max_pairs)
     item2vec_neighbours = neighbour_ids(vectors, K)
     counted = cooccurrence_neighbours(corpus, products, K)
     report["purity_at_10"] = {

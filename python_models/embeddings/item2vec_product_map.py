@@ -16,10 +16,12 @@ def model(dbt, session):
     dbt.config(materialized="table")
     meta = dbt.config.get("meta")
     size = int(meta["item2vec_map_products"])
-    columns = ["anchor_date", "product_id", "orders", "x", "y"]
     (anchor,) = dbt.ref("item2vec_embeddings").aggregate("max(anchor_date)").fetchall()[0]
-    if anchor is None:
-        return pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
+    if anchor is None:  # no model: an empty map of the right types
+        return session.sql(
+            "select null::date as anchor_date, null::bigint as product_id, null::bigint as orders, "
+            "null::double as x, null::double as y where false"
+        ).df()
     cached = anchor_dir(Path(meta["model_store_dir"]), anchor) / f"map_{size}.parquet"
     if cached.exists():
         return pd.read_parquet(cached)

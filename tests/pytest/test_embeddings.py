@@ -27,7 +27,7 @@ from metro_offers.embeddings.vectors import OrderHistory, customer_vectors, offe
 
 D = dt.date(2026, 3, 1)
 SETTINGS = Item2VecSettings(
-    dimensions=8, epochs=5, negative=5, ns_exponent=0.75, min_count=1, subsample=0.0, max_baskets=1000, seed=3
+    dimensions=8, epochs=5, negative=5, ns_exponent=0.75, min_count=1, subsample=0.0, max_pairs=1000, seed=3
 )
 
 
@@ -36,7 +36,7 @@ def day(offset: int) -> dt.date:
 
 
 # ---------------------------------------------------------------- the corpus
-def test_corpus_is_the_latest_baskets_strictly_before_the_date():
+def test_corpus_is_the_latest_baskets_strictly_before_the_date_within_the_pair_budget():
     lines = pd.DataFrame(
         [
             (1, day(-3), 10), (1, day(-3), 11), (1, day(-3), 10),  # a product twice: counted once
@@ -48,10 +48,12 @@ def test_corpus_is_the_latest_baskets_strictly_before_the_date():
         columns=["order_id", "order_date", "product_id"],
     )  # fmt: skip
     relation = duckdb.connect().from_df(lines)
-    assert basket_corpus(relation, D, max_baskets=2) == [["10", "11"], ["11", "13"]]
-    assert basket_corpus(relation, D, max_baskets=10) == [["14", "15"], ["10", "11"], ["11", "13"]]
-    with pytest.raises(ValueError, match="max_baskets"):
-        basket_corpus(relation, D, max_baskets=0)
+    # a basket of two products is two ordered pairs: the latest baskets up to the budget
+    assert basket_corpus(relation, D, max_pairs=3) == [["11", "13"]]
+    assert basket_corpus(relation, D, max_pairs=4) == [["10", "11"], ["11", "13"]]
+    assert basket_corpus(relation, D, max_pairs=100) == [["14", "15"], ["10", "11"], ["11", "13"]]
+    with pytest.raises(ValueError, match="max_pairs"):
+        basket_corpus(relation, D, max_pairs=0)
 
 
 def _two_clusters(n: int = 2000) -> list[list[str]]:

@@ -1,5 +1,6 @@
--- How much each strategy contributes to each candidate pool: candidates it proposed, its
--- share of pool rows, the rows only it proposed, and the customers it reached.
+-- How much each strategy in use (macro active_candidate_strategies) contributes to each
+-- candidate pool: candidates it proposed, its share of pool rows, the rows only it proposed,
+-- and the customers it reached.
 with pool_size as (
     select
         pool,
@@ -34,3 +35,6 @@ select
 from pool_size
 cross join {{ ref('candidate_strategies') }} as strategies
 left join by_strategy on pool_size.pool = by_strategy.pool and strategies.strategy_name = by_strategy.strategy_name
+where strategies.strategy_name in (
+    {%- for strategy in active_candidate_strategies() %}'{{ strategy }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+)

@@ -12,12 +12,14 @@ import datetime as dt
 import duckdb
 
 
-def basket_corpus(order_lines: duckdb.DuckDBPyRelation, before: dt.date, max_baskets: int) -> list[list[str]]:
-    """The distinct products (as strings) of each order dated strictly before ``before``: the
-    latest ``max_baskets`` orders with at least two products (a single product has no pair),
-    oldest first. ``order_lines`` has order_id, order_date and product_id."""
-    if max_baskets < 1:
-        raise ValueError(f"max_baskets must be at least 1, got {max_baskets}")
+def basket_corpus(order_lines: duckdb.DuckDBPyRelation, before: dt.date, max_pairs: int) -> list[list[str]]:
+    """The distinct products (as strings) of each order dated strictly before ``before`` with
+    at least two products (a single product has no pair): the latest orders whose ordered
+    pairs, n x (n - 1) for n products, add up to at most ``max_pairs``, oldest first. Training
+    costs in proportion to the pairs, so the budget holds whatever the basket sizes.
+    ``order_lines`` has order_id, order_date and product_id."""
+    if max_pairs < 1:
+        raise ValueError(f"max_pairs must be at least 1, got {max_pairs}")
     baskets = (
         order_lines.filter(f"order_date < DATE '{before.isoformat()}'")
         .aggregate(
@@ -25,8 +27,11 @@ def basket_corpus(order_lines: duckdb.DuckDBPyRelation, before: dt.date, max_bas
             "order_id",
         )
         .filter("len(products) >= 2")
-        .order("order_date desc, order_id desc")
-        .limit(max_baskets)
+        .project(
+            "order_id, order_date, products, sum(len(products) * (len(products) - 1)) over "
+            "(order by order_date desc, order_id desc rows unbounded preceding) as pairs_so_far"
+        )
+        .filter(f"pairs_so_far <= {int(max_pairs)}")
         .order("order_date, order_id")
         .project("products")
         .fetchall()

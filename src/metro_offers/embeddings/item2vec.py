@@ -29,7 +29,7 @@ class Item2VecSettings:
     ns_exponent: float
     min_count: int
     subsample: float  # gensim's `sample`: products above this share of the corpus are down-sampled
-    max_baskets: int
+    max_pairs: int
     seed: int
 
     @classmethod

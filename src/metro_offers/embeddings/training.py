@@ -36,7 +36,7 @@ def ensure_anchors(
         reason = anchors.retrain_reason(store, anchor, settings, files, force)
         if reason:
             started = time.perf_counter()
-            corpus = basket_corpus(order_lines, anchor, settings.max_baskets)
+            corpus = basket_corpus(order_lines, anchor, settings.max_pairs)
             if len(corpus) < MIN_BASKETS:
                 echo(f"[item2vec] anchor {anchor}: only {len(corpus):,} baskets before it, no model (features null)")
                 continue
