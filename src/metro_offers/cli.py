@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import subprocess
+import signal
 import sys
 import time
 from pathlib import Path
@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from metro_offers.generator import GeneratorConfig
+from metro_offers.processes import run_child
 from metro_offers.reference import project_root
 
 
@@ -53,9 +54,11 @@ def run_dbt(args: list[str], dbt_variables: dict, echo=click.echo) -> None:
     command = [str(dbt), *args, "--project-dir", str(_project()), "--profiles-dir", str(_project())]
     command += ["--vars", json.dumps(dbt_variables)]
     echo(f"[build] {' '.join(command[:2])} --vars '{json.dumps(dbt_variables)}'")
-    completed = subprocess.run(command, cwd=_project())
-    if completed.returncode != 0:
-        raise click.ClickException(f"dbt {args[0]} failed (exit {completed.returncode}); see the log above")
+    status = run_child(command, cwd=_project())
+    if status < 0:
+        raise click.ClickException(f"dbt {args[0]} was stopped by {signal.Signals(-status).name}; nothing was published")
+    if status != 0:
+        raise click.ClickException(f"dbt {args[0]} failed (exit {status}); see the log above")
 
 
 @click.group()
@@ -428,7 +431,9 @@ def dashboard(host, port, snapshot) -> None:
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", host]
     command += ["--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     click.echo(f"[dashboard] http://{host}:{port}")
-    raise SystemExit(subprocess.run(command, env=env, cwd=_project()).returncode)
+    # Streamlit replaces this process: stopping the command stops the server, no child is left
+    os.chdir(_project())
+    os.execve(sys.executable, command, env)
 
 
 @main.command()

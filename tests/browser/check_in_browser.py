@@ -109,6 +109,8 @@ def dashboard_screenshots(snapshot: Path, out: Path) -> dict:
         driver.quit()
         server.terminate()
         server.wait(timeout=10)
+    # `metro-offers dashboard` is the Streamlit server itself: stopping it leaves nothing listening
+    _wait(lambda: not _port_open(port), 10, "the dashboard to stop listening")
     return timings
 
 

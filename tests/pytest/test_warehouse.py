@@ -6,9 +6,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 import re
 import shutil
+import signal
+import subprocess
 
+import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -16,8 +20,9 @@ import yaml
 
 from metro_offers.generator import generate
 from metro_offers.reference import project_root
+from metro_offers.snapshot import default_snapshot_path
 
-from conftest import CONFIG, query, run_cli, run_dbt
+from conftest import CLI, CONFIG, query, run_cli, run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -243,6 +248,43 @@ def test_build_as_of_an_earlier_date(built, tmp_path):
     offers_landed = pq.read_table(data / "raw" / "offers").to_pandas()
     live = offers_landed[(offers_landed.start_date <= run_date) & (offers_landed.end_date >= run_date)]
     assert set(offers.offer_id) == set(live.offer_id)
+
+
+def test_a_killed_build_leaves_no_dbt_behind_and_the_snapshot_served(built, tmp_path):
+    data, warehouse, _, _ = built
+    copy = tmp_path / "metro.duckdb"
+    shutil.copy(warehouse, copy)
+    shutil.copytree(warehouse.with_suffix(".models"), copy.with_suffix(".models"))
+    snapshot = default_snapshot_path(copy)
+    shutil.copy(default_snapshot_path(warehouse), snapshot)
+    served = snapshot.stat().st_ino, snapshot.stat().st_mtime_ns
+    env = {
+        **os.environ,
+        "METRO_WAREHOUSE": str(copy),
+        "METRO_MODEL_STORE": str(copy.with_suffix(".models")),
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+        "PYTHONUNBUFFERED": "1",  # dbt's lines arrive as it writes them
+    }
+    build = subprocess.Popen(
+        [CLI, "build", "--data-dir", str(data), "--skip-validation"],
+        env=env,
+        cwd=project_root(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    for line in build.stdout:  # until dbt works on the warehouse
+        if " START " in line:
+            break
+    build.send_signal(signal.SIGTERM)
+    build.communicate(timeout=120)
+    assert build.returncode != 0
+    # no dbt child holds the warehouse: it opens for writing, and the old snapshot is still served
+    duckdb.connect(str(copy)).close()
+    assert (snapshot.stat().st_ino, snapshot.stat().st_mtime_ns) == served
+    run_cli("build", "--data-dir", str(data), "--skip-validation", warehouse=copy)
+    assert snapshot.stat().st_mtime_ns != served[1]
 
 
 def test_a_broken_landing_is_refused_and_nothing_is_built(built, tmp_path):

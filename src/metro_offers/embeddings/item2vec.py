@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 from gensim.models import KeyedVectors, Word2Vec
 
-
 TYPES = {"int": int, "float": float}
 
 
