@@ -56,7 +56,7 @@ def run_dbt(args: list[str], dbt_variables: dict, echo=click.echo) -> None:
     echo(f"[build] {' '.join(command[:2])} --vars '{json.dumps(dbt_variables)}'")
     status = run_child(command, cwd=_project())
     if status < 0:
-        raise click.ClickException(f"dbt {args[0]} was stopped by {signal.Signals(-status).name}; nothing was published")
+        raise click.ClickException(f"dbt {args[0]} was stopped by {signal.Signals(-status).name}; nothing published")
     if status != 0:
         raise click.ClickException(f"dbt {args[0]} failed (exit {status}); see the log above")
 
