@@ -156,7 +156,7 @@ def readme_section(report: dict) -> str:
         raw, shares = r["raw_rows"], r["strategy_share_of_pool"]
         share_text = " / ".join(
             f"{shares.get(k, 0):.2f}"
-            for k in ("category_affinity", "segment_popularity", "repeat_purchase", "high_margin")
+            for k in ("category_affinity", "segment_popularity", "repeat_purchase", "high_margin", "item2vec")
         )
         gen, val, build = r["generate"], r["validate"], r["dbt_build"]
         cells = [
@@ -180,7 +180,7 @@ def readme_section(report: dict) -> str:
         "",
         "| scenario | customers | offers | orders | order items | impressions | redemptions | truth rows "
         "| generate s | generate peak MiB | validate s | validate peak MiB | dbt build s | dbt build peak MiB "
-        "| pool per customer | pool share: affinity / segment / repeat / margin |",
+        "| pool per customer | pool share: affinity / segment / repeat / margin / item2vec |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         *rows,
     ]

@@ -17,7 +17,8 @@ Synthetic data sets are generated here; The Complete Journey is landed with
     python bench/item2vec_ablation.py                        # default, three matrix configs, CJ
     python bench/item2vec_ablation.py --only 10k_400_offers_conv_0.02
 
-Writes bench/results/item2vec_ablation.json. dbt runs with its own target and log folders, so
+Writes bench/results/item2vec_ablation.json and the README's Item2Vec tables (with
+bench/item2vec.py's results; `--readme-from FILE` redraws them). dbt runs with its own target and log folders, so
 the project's own dbt commands are not disturbed.
 """
 
@@ -159,11 +160,94 @@ def compare(name: str, data: Path, workdir: Path, extra_vars: dict) -> dict:
     return result
 
 
+README_START, README_END = "<!-- item2vec:start -->", "<!-- item2vec:end -->"
+LABELS = {"served": "the served ranker", "lightgbm": "LightGBM", "logistic_regression": "logistic regression"}
+
+
+def _cell(row: dict) -> str:
+    return (
+        f"{row['with']:.4f} vs {row['without']:.4f}: {row['difference']:+.4f} "
+        f"[{row['ci_low']:+.4f}, {row['ci_high']:+.4f}] ({row['relative']:+.1%})"
+    )
+
+
+def tables(ablation: dict, quality: dict[str, dict]) -> str:
+    """The README's tuning and ablation tables, from this script's results and bench/item2vec.py's."""
+    lines = [
+        "| data | test baskets | popularity | word2vec defaults (0.75, 5 epochs) | project (1.0, 15 epochs) "
+        "| purity@10 category: item2vec / co-occurrence / random | department |",
+        "|---|---:|---|---|---|---|---|",
+    ]
+    for name, q in quality.items():
+        test, purity = q["basket_completion_test"], q["purity_at_10"]
+
+        def recall(r):
+            return f"{r['recall_at_10']:.4f} [{r['ci_low']:.4f}, {r['ci_high']:.4f}]"
+
+        lines.append(
+            f"| {name} | {test['baskets']:,} | {recall(test['popularity'])} | {recall(test['word2vec_defaults'])} "
+            f"| {recall(test['project'])} | {purity['category']['item2vec_project']:.3f} / "
+            f"{purity['category']['cooccurrence_counts']:.3f} / {purity['category']['random']:.3f} "
+            f"| {purity['department']['item2vec_project']:.3f} / {purity['department']['cooccurrence_counts']:.3f} / "
+            f"{purity['department']['random']:.3f} |"
+        )
+    lines += [
+        "",
+        "| data | customers | pool per customer (with / without / equal quota) | pool recall (with / without / equal "
+        "quota) | method | NDCG@10 with vs without | with vs without, equal quota |",
+        "|---|---:|---|---|---|---|---|",
+    ]
+    for result in ablation["results"]:
+        v = result["variants"]
+        order = ("with_item2vec", "without_item2vec", "without_item2vec_equal_quota")
+        sizes = " / ".join(f"{v[k]['candidates_per_customer']:.1f}" for k in order)
+        recalls = " / ".join(f"{v[k]['pool_recall']:.3f}" for k in order)
+        served = " / ".join(v[k]["served"] for k in order)
+        for i, method in enumerate(result["ndcg_at_10_vs_without_item2vec"]):
+            first = i == 0
+            lines.append(
+                f"| {result['name'] if first else ''} | {v['with_item2vec']['customers'] if first else ''} "
+                f"| {sizes if first else ''} | {recalls if first else ''} "
+                f"| {LABELS[method]}{f' ({served})' if method == 'served' else ''} "
+                f"| {_cell(result['ndcg_at_10_vs_without_item2vec'][method])} "
+                f"| {_cell(result['ndcg_at_10_vs_without_item2vec_equal_quota'][method])} |"
+            )
+    return "\n".join(lines)
+
+
+def write_readme(ablation: dict) -> None:
+    quality = {}
+    for name in ("50k_default", "completejourney"):
+        path = ROOT / "bench" / "results" / f"item2vec_{name}.json"
+        if path.exists():
+            quality[name] = json.loads(path.read_text())
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    if README_START not in text:
+        return
+    body = "\n".join(
+        [
+            README_START,
+            f"Measured {ablation['measured_at']} (`python bench/item2vec_ablation.py`; tuning and purity "
+            "from `bench/item2vec.py`), this project's machine (2 cores):",
+            "",
+            tables(ablation, quality),
+            README_END,
+        ]
+    )
+    start, end = text.index(README_START), text.index(README_END) + len(README_END)
+    readme.write_text(text[:start] + body + text[end:])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="*", choices=[*CONFIGURATIONS, "completejourney"])
     parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "item2vec_ablation.json"))
+    parser.add_argument("--readme-from", default=None, help="redraw the README tables from a saved run")
     args = parser.parse_args()
+    if args.readme_from:
+        write_readme(json.loads(Path(args.readme_from).read_text()))
+        return
     output = Path(args.output)
     report = {"measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "results": []}
     with tempfile.TemporaryDirectory(prefix="item2vec_ablation_") as tmp:
@@ -186,6 +270,7 @@ def main() -> None:
             report["results"].append(result)
             output.write_text(json.dumps(report, indent=1))
     print(f"written to {output}")
+    write_readme(report)
 
 
 if __name__ == "__main__":
