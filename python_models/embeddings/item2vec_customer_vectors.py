@@ -34,13 +34,15 @@ def model(dbt, session):
         rows = np.flatnonzero(position == i)
         if not len(rows):
             continue
-        if history is None:
-            history = OrderHistory.from_lines(
+        if history is None:  # read once, sorted by DuckDB (in parallel)
+            lines = (
                 dbt.ref("int_order_lines_enriched")
                 .filter(f"order_date < DATE '{request_dates.max()}'")
-                .project("customer_id, order_id, order_date, product_id")
-                .df()
+                .project("customer_id, date_diff('day', DATE '1970-01-01', order_date) as day, order_id, product_id")
+                .order("customer_id, day, order_id")
+                .fetchnumpy()
             )
+            history = OrderHistory.from_sorted(*(lines[c] for c in ("customer_id", "day", "order_id", "product_id")))
         products = embeddings[pd.to_datetime(embeddings["anchor_date"]).dt.date == anchor]
         customer, basket = customer_vectors(
             history,

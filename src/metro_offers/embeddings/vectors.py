@@ -51,7 +51,7 @@ class OrderHistory:
 
     @classmethod
     def from_lines(cls, lines: pd.DataFrame) -> OrderHistory:
-        """lines: customer_id, order_id, order_date, product_id."""
+        """lines: customer_id, order_id, order_date, product_id, in any order."""
         frame = pd.DataFrame(
             {
                 "customer_id": lines["customer_id"].to_numpy(),
@@ -60,16 +60,20 @@ class OrderHistory:
                 "product_id": lines["product_id"].to_numpy(),
             }
         ).sort_values(["customer_id", "day", "order_id"], kind="stable")
-        key = frame[["customer_id", "day", "order_id"]].to_numpy()
-        new_order = np.ones(len(frame), dtype=bool)
-        new_order[1:] = (key[1:] != key[:-1]).any(axis=1)
-        products, line_product = np.unique(frame["product_id"].to_numpy(), return_inverse=True)
+        return cls.from_sorted(*(frame[c].to_numpy() for c in ("customer_id", "day", "order_id", "product_id")))
+
+    @classmethod
+    def from_sorted(cls, customer: np.ndarray, day: np.ndarray, order: np.ndarray, product: np.ndarray) -> OrderHistory:
+        """Lines already sorted by (customer, day, order); day in days since 1970-01-01."""
+        new_order = np.ones(len(order), dtype=bool)
+        new_order[1:] = (customer[1:] != customer[:-1]) | (day[1:] != day[:-1]) | (order[1:] != order[:-1])
+        line_product, products = pd.factorize(product)
         return cls(
-            order_customer=key[new_order, 0],
-            order_day=key[new_order, 1],
+            order_customer=customer[new_order],
+            order_day=day[new_order].astype(np.int64),
             line_order=np.cumsum(new_order) - 1,
             line_product=line_product,
-            products=products,
+            products=np.asarray(products),
         )
 
     def of_customers(self, customers: np.ndarray) -> OrderHistory:
