@@ -35,6 +35,9 @@ select
 from pool_size
 cross join {{ ref('candidate_strategies') }} as strategies
 left join by_strategy on pool_size.pool = by_strategy.pool and strategies.strategy_name = by_strategy.strategy_name
-where strategies.strategy_name in (
-    {%- for strategy in active_candidate_strategies() %}'{{ strategy }}'{% if not loop.last %}, {% endif %}{% endfor -%}
-)
+where
+    strategies.strategy_name in (
+        {%- for strategy in active_candidate_strategies() %}
+            '{{ strategy }}'{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    )

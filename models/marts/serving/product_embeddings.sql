@@ -12,7 +12,7 @@ select
     categories.category_name,
     categories.department,
     embeddings.anchor_date,
-    embeddings.vector::float [] as vector
+    embeddings.vector::float[] as vector  -- noqa: RF04
 from {{ ref('item2vec_embeddings') }} as embeddings
 inner join latest on embeddings.anchor_date = latest.anchor_date
 inner join {{ ref('stg_metro__products') }} as products on embeddings.product_id = products.product_id
