@@ -67,8 +67,9 @@ def pool_examples(customers=150, offers=12, seed=0, label="affinity") -> pd.Data
                 1 + frame.offer_product_popularity
             )
             frame["redeemed_in_window"] = rule == rule.groupby(frame.customer_id).transform("max")
-        frame["relevant_offers"] = frame.groupby("customer_id").redeemed_in_window.transform("sum").clip(lower=1)
-        frames.append(frame)
+        # as in the warehouse, a labelled pool holds only the customers who redeemed in its window
+        frame["relevant_offers"] = frame.groupby("customer_id").redeemed_in_window.transform("sum")
+        frames.append(frame[frame.relevant_offers > 0])
     return pd.concat(frames, ignore_index=True)
 
 
