@@ -430,6 +430,7 @@ def dashboard(host, port, snapshot) -> None:
     env = {**os.environ, **({"METRO_SNAPSHOT": str(snapshot.resolve())} if snapshot else {})}
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", host]
     command += ["--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    command += ["--client.toolbarMode", "viewer"]  # an analysts' app: no developer menu, no "Deploy"
     click.echo(f"[dashboard] http://{host}:{port}")
     # Streamlit replaces this process: stopping the command stops the server, no child is left
     os.chdir(_project())

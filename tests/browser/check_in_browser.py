@@ -98,6 +98,8 @@ def dashboard_screenshots(snapshot: Path, out: Path) -> dict:
 
             _wait(drawn, 60, f"the page '{title}'")
             timings[title] = round(time.perf_counter() - started, 2)
+            if driver.find_elements(By.CSS_SELECTOR, '[data-testid="stAppDeployButton"]'):
+                raise AssertionError(f"{title}: Streamlit's developer 'Deploy' button is shown to analysts")
             if not path:  # the first page again, now that the frontend is loaded and the reads are cached
                 started = time.perf_counter()
                 driver.get(f"http://127.0.0.1:{port}/")

@@ -12,6 +12,10 @@ from metro_offers.dashboard import data
 K = 10
 
 st.title("Embeddings")
+published = data.query("select table_name from information_schema.tables where table_name = 'product_embeddings'")
+if published.empty:
+    st.info("This snapshot predates the Item2Vec embeddings: run `metro-offers build` to publish them.")
+    st.stop()
 products = data.query(
     "select product_id, product_name, category_name, department, anchor_date, vector from product_embeddings"
 )
@@ -45,15 +49,15 @@ category = products.category_name.fillna("?").to_numpy()
 purity = (category[ids] == category[:, None]).mean()
 counts = pd.Series(category).value_counts().to_numpy(dtype=float)
 random_purity = (counts * (counts - 1)).sum() / (len(category) * (len(category) - 1))
-kpis = st.columns(4)
+kpis = st.columns(3)
 kpis[0].metric("Products with a vector", f"{len(products):,}")
-kpis[1].metric("Model trained on baskets before", str(anchor))
-kpis[2].metric(
-    f"Neighbour category purity@{K}",
+kpis[1].metric(
+    f"Category purity@{K}",
     f"{purity:.0%}",
     help=f"Share of each product's {K} nearest neighbours (cosine) in its own category.",
 )
-kpis[3].metric("Random neighbours would give", f"{random_purity:.0%}")
+kpis[2].metric("Random neighbours", f"{random_purity:.0%}", help="The purity of neighbours drawn at random.")
+st.caption(f"The latest Item2Vec model, trained on baskets before {anchor} (the serving pool's anchor).")
 
 points = data.query("select * from product_embedding_map")
 colour = st.radio("Colour by", ["department", "category_name"], horizontal=True, key="embeddings_colour")
