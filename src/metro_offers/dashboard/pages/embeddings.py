@@ -60,7 +60,13 @@ kpis[2].metric("Random neighbours", f"{random_purity:.0%}", help="The purity of 
 st.caption(f"The latest Item2Vec model, trained on baskets before {anchor} (the serving pool's anchor).")
 
 points = data.query("select * from product_embedding_map")
-colour = st.radio("Colour by", ["department", "category_name"], horizontal=True, key="embeddings_colour")
+colour = st.radio(
+    "Colour by",
+    ["department", "category_name"],
+    format_func=lambda column: column.replace("_name", ""),
+    horizontal=True,
+    key="embeddings_colour",
+)
 st.plotly_chart(
     px.scatter(
         points,
@@ -68,7 +74,7 @@ st.plotly_chart(
         y="y",
         color=colour,
         hover_data=["product_name", "category_name", "orders"],
-        title=f"t-SNE of the {len(points):,} most bought products: similar products sit together",
+        title=f"t-SNE of the {len(points):,} most bought products' Item2Vec vectors",
         height=600,
     ).update_traces(marker={"size": 4}),
     width="stretch",
