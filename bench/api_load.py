@@ -30,6 +30,9 @@ import numpy as np
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from readme_sections import write_section  # noqa: E402 - bench/ is not a package
+
 CLI = str(Path(sys.executable).parent / "metro-offers")
 BATCH_SIZE = 50
 
@@ -142,11 +145,7 @@ def readme_section(report: dict) -> str:
 
 
 def update_readme(report: dict) -> None:
-    readme = ROOT / "README.md"
-    start, end = "<!-- api-bench:start -->", "<!-- api-bench:end -->"
-    before, rest = readme.read_text().split(start)
-    _, after = rest.split(end)
-    readme.write_text(f"{before}{start}\n{readme_section(report)}\n{end}{after}")
+    write_section("api-bench", readme_section(report))
 
 
 def main() -> None:

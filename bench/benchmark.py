@@ -30,6 +30,9 @@ import pandas as pd
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from readme_sections import write_section  # noqa: E402 - bench/ is not a package
+
 CLI = str(Path(sys.executable).parent / "metro-offers")
 
 # name -> generator options; everything else is the generator's default (one year to 2026-10-31)
@@ -221,13 +224,8 @@ def evaluation_section(report: dict) -> str:
 
 
 def update_readme(report: dict, readme: Path) -> None:
-    text = readme.read_text()
-    for marker, section in (("bench", readme_section(report)), ("evaluation", evaluation_section(report))):
-        start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
-        before, rest = text.split(start)
-        _, after = rest.split(end)
-        text = f"{before}{start}\n{section}\n{end}{after}"
-    readme.write_text(text)
+    write_section("bench", readme_section(report), readme)
+    write_section("evaluation", evaluation_section(report), readme)
 
 
 def main() -> None:

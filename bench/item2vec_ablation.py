@@ -47,6 +47,7 @@ from metro_offers.ranking.selection import EVALUATION_POOL
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 from quality_matrix import CONFIGURATIONS  # noqa: E402 - the matrix's generator options
+from readme_sections import write_section  # noqa: E402
 
 CLI = str(Path(sys.executable).parent / "metro-offers")
 K = 10
@@ -160,7 +161,6 @@ def compare(name: str, data: Path, workdir: Path, extra_vars: dict) -> dict:
     return result
 
 
-README_START, README_END = "<!-- item2vec:start -->", "<!-- item2vec:end -->"
 LABELS = {"served": "the served ranker", "lightgbm": "LightGBM", "logistic_regression": "logistic regression"}
 
 
@@ -221,22 +221,15 @@ def write_readme(ablation: dict) -> None:
         path = ROOT / "bench" / "results" / f"item2vec_{name}.json"
         if path.exists():
             quality[name] = json.loads(path.read_text())
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    if README_START not in text:
-        return
     body = "\n".join(
         [
-            README_START,
             f"Measured {ablation['measured_at']} (`python bench/item2vec_ablation.py`; tuning and purity "
             "from `bench/item2vec.py`), this project's machine (2 cores):",
             "",
             tables(ablation, quality),
-            README_END,
         ]
     )
-    start, end = text.index(README_START), text.index(README_END) + len(README_END)
-    readme.write_text(text[:start] + body + text[end:])
+    write_section("item2vec", body, required=False)
 
 
 def main() -> None:

@@ -29,9 +29,11 @@ import duckdb
 
 from metro_offers.metrics import PAIRED_GAIN
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from readme_sections import write_section  # noqa: E402 - bench/ is not a package
+
 ROOT = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).parent / "metro-offers")
-README_START, README_END = "<!-- quality:start -->", "<!-- quality:end -->"
 
 # name -> generator options (everything else the generator's default: one year to 2026-10-31)
 CONFIGURATIONS: dict[str, list[str]] = {
@@ -174,13 +176,8 @@ def verdicts(results: list[dict]) -> list[str]:
 
 
 def write_readme(results: list[dict], measured_at: str) -> None:
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    if README_START not in text:
-        return
     body = "\n".join(
         [
-            README_START,
             f"Measured {measured_at} with `python bench/quality_matrix.py` on this project's machine (2 cores); "
             "95% bootstrap intervals over customers (synthetic) or (household, campaign) lists (The Complete Journey); "
             "**served** is the ranker the build selected on its own validation window:",
@@ -188,11 +185,9 @@ def write_readme(results: list[dict], measured_at: str) -> None:
             render(results),
             "",
             *[f"- {line}" for line in verdicts(results)],
-            README_END,
         ]
     )
-    start, end = text.index(README_START), text.index(README_END) + len(README_END)
-    readme.write_text(text[:start] + body + text[end:])
+    write_section("quality", body, required=False)
 
 
 def main() -> None:
