@@ -42,7 +42,7 @@ from metro_offers.embeddings.item2vec import Item2VecSettings, product_matrix, t
 from metro_offers.embeddings.quality import (
     basket_completion_hits,
     cooccurrence_neighbours,
-    neighbour_ids,
+    nearest_neighbours,
     purity_at_k,
     random_purity,
     tsne_map,
@@ -61,9 +61,11 @@ GRID = {"ns_exponent": (-0.5, 0.0, 0.75, 1.0), "epochs": (5, 15)}
 WORD2VEC_DEFAULTS = {"ns_exponent": 0.75, "epochs": 5}  # word2vec's and gensim's own
 
 
+PROJECT_VARS = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
+
+
 def project_settings() -> Item2VecSettings:
-    variables = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
-    return Item2VecSettings.from_meta({k: str(v) for k, v in variables.items()})
+    return Item2VecSettings.from_meta({k: str(v) for k, v in PROJECT_VARS.items()})
 
 
 def held_out_baskets(lines: duckdb.DuckDBPyRelation, start: dt.date, end: dt.date, seed: int) -> list[list[str]]:
@@ -163,7 +165,7 @@ def tsne_picture(products, vectors, table: pd.DataFrame, out: Path, title: str, 
     plt.close(fig)
 
 
-def faiss_check(lines, con, products, vectors, cutoff: dt.date, settings: Item2VecSettings) -> dict:
+def faiss_check(lines, products, vectors, cutoff: dt.date) -> dict:
     """Customers' vectors as of the cutoff against every product: exact vs HNSW."""
     history = OrderHistory.from_lines(
         lines.filter(f"order_date < DATE '{cutoff}'").project("customer_id, order_id, order_date, product_id").df()
@@ -171,7 +173,8 @@ def faiss_check(lines, con, products, vectors, cutoff: dt.date, settings: Item2V
     customers = np.unique(history.order_customer)
     requests = pd.DataFrame({"customer_id": customers, "as_of_date": pd.Timestamp(cutoff)})
     started = time.perf_counter()
-    query, _ = customer_vectors(history, requests, np.array([int(p) for p in products]), vectors, 60.0)
+    half_life = float(PROJECT_VARS["item2vec_customer_half_life_days"])
+    query, _ = customer_vectors(history, requests, np.array([int(p) for p in products]), vectors, half_life)
     vector_seconds = time.perf_counter() - started
     query = query[~np.isnan(query).any(axis=1)]
     unit = normalise(vectors)
@@ -269,7 +272,7 @@ def main() -> None:
     table = labels(con, args.source)
     meta = pd.DataFrame({"product_id": products}).merge(table, on="product_id", how="left").fillna("?")
     corpus = basket_corpus(lines, cutoff, default.max_pairs)
-    neighbours = {label: neighbour_ids(models[label][1], K) for label in ("word2vec_defaults", "project")}
+    neighbours = {label: nearest_neighbours(models[label][1], K)[0] for label in ("word2vec_defaults", "project")}
     counted = cooccurrence_neighbours(corpus, products, K)
     report["purity_at_10"] = {}
     for column in ("category", "department"):
@@ -281,7 +284,7 @@ def main() -> None:
         }
     print(f"  purity@10: {report['purity_at_10']}", flush=True)
 
-    report["faiss"] = faiss_check(lines, con, products, vectors, cutoff, default)
+    report["faiss"] = faiss_check(lines, products, vectors, cutoff)
     print(f"  faiss: {report['faiss']}", flush=True)
     picture = out_dir / f"item2vec_tsne_{args.name}.png"
     tsne_picture(products, vectors, table, picture, args.name, args.seed)

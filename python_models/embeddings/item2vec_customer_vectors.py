@@ -17,7 +17,8 @@ def model(dbt, session):
     meta = dbt.config.get("meta")
     embeddings = dbt.ref("item2vec_embeddings").df()
     requests = dbt.ref("int_feature_requests").project("customer_id, as_of_date").df()
-    anchors = sorted(pd.to_datetime(embeddings["anchor_date"]).dt.date.unique())
+    embedding_anchor = pd.to_datetime(embeddings["anchor_date"]).dt.date
+    anchors = sorted(embedding_anchor.unique())
     # the latest anchor at or before each request's date (none before the first anchor)
     request_dates = requests["as_of_date"].to_numpy(dtype="datetime64[D]")
     anchor_dates = np.array(anchors, dtype="datetime64[D]")
@@ -43,7 +44,7 @@ def model(dbt, session):
                 .fetchnumpy()
             )
             history = OrderHistory.from_sorted(*(lines[c] for c in ("customer_id", "day", "order_id", "product_id")))
-        products = embeddings[pd.to_datetime(embeddings["anchor_date"]).dt.date == anchor]
+        products = embeddings[embedding_anchor == anchor]
         customer, basket = customer_vectors(
             history,
             requests.iloc[rows],

@@ -18,7 +18,7 @@ from metro_offers.embeddings.item2vec import Item2VecSettings, train_item2vec
 from metro_offers.embeddings.quality import (
     basket_completion_hits,
     cooccurrence_neighbours,
-    neighbour_ids,
+    nearest_neighbours,
     purity_at_k,
     random_purity,
 )
@@ -184,8 +184,10 @@ def test_recall_against_exact_by_hand():
 def test_purity_by_hand():
     vectors = np.array([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9]], dtype=np.float32)
     labels = np.array(["x", "x", "y", "x"])
-    neighbours = neighbour_ids(vectors, k=1)
+    neighbours, similarities = nearest_neighbours(vectors, k=1)
     assert neighbours[:, 0].tolist() == [1, 0, 3, 2]
+    # cos((1, 0), (0.9, 0.1)) = 0.9 / sqrt(0.82)
+    np.testing.assert_allclose(similarities[:2, 0], 0.9 / np.sqrt(0.82), rtol=1e-6)
     # item 0 -> 1 (same), 1 -> 0 (same), 2 -> 3 (differs), 3 -> 2 (differs)
     assert purity_at_k(neighbours, labels) == 0.5
     # labels x, x, x, y: P(another item shares the label) = (3*2 + 1*0) / (4*3)

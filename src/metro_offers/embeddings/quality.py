@@ -8,22 +8,25 @@ from itertools import combinations
 
 import numpy as np
 from scipy import sparse
-from sklearn.manifold import TSNE
 
 from metro_offers.embeddings.vectors import normalise
 
 
-def neighbour_ids(vectors: np.ndarray, k: int) -> np.ndarray:
-    """For each row, the rows of its k most cosine-similar others, best first."""
+def nearest_neighbours(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each row, the rows of its k most cosine-similar others and their similarities,
+    best first."""
     unit = normalise(vectors)
     neighbours = np.empty((len(unit), k), dtype=np.int64)
+    similarities = np.empty((len(unit), k), dtype=np.float32)
     for start in range(0, len(unit), 2048):
         similarity = unit[start : start + 2048] @ unit.T
         similarity[np.arange(len(similarity)), np.arange(start, start + len(similarity))] = -np.inf
         top = np.argpartition(-similarity, k, axis=1)[:, :k]
         order = np.argsort(-np.take_along_axis(similarity, top, axis=1), axis=1)
-        neighbours[start : start + len(similarity)] = np.take_along_axis(top, order, axis=1)
-    return neighbours
+        best = np.take_along_axis(top, order, axis=1)
+        neighbours[start : start + len(similarity)] = best
+        similarities[start : start + len(similarity)] = np.take_along_axis(similarity, best, axis=1)
+    return neighbours, similarities
 
 
 def purity_at_k(neighbours: np.ndarray, labels: np.ndarray) -> float:
@@ -86,6 +89,8 @@ def basket_completion_hits(
 
 def tsne_map(vectors: np.ndarray, seed: int) -> np.ndarray:
     """2-D t-SNE coordinates of the rows (cosine distances, PCA initialisation)."""
+    from sklearn.manifold import TSNE  # here: the dashboard imports this module and never maps
+
     perplexity = float(min(30, max(2, (len(vectors) - 1) // 3)))
     return TSNE(
         n_components=2, metric="cosine", init="pca", perplexity=perplexity, random_state=seed, n_jobs=1

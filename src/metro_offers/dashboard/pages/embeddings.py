@@ -8,6 +8,7 @@ import plotly.express as px
 import streamlit as st
 
 from metro_offers.dashboard import data
+from metro_offers.embeddings.quality import nearest_neighbours, purity_at_k, random_purity
 
 K = 10
 
@@ -17,7 +18,8 @@ if published.empty:
     st.info("This snapshot predates the Item2Vec embeddings: run `metro-offers build` to publish them.")
     st.stop()
 products = data.query(
-    "select product_id, product_name, category_name, department, anchor_date, vector from product_embeddings"
+    "select product_id, product_name, category_name, department, anchor_date, vector from product_embeddings "
+    "order by product_id"
 )
 if products.empty:
     st.info(
@@ -26,29 +28,13 @@ if products.empty:
     )
     st.stop()
 
-
-@st.cache_data(show_spinner="Finding every product's nearest neighbours ...", max_entries=2)
-def neighbours(anchor: str, vectors: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """(ids of each row's K nearest rows by cosine, their similarities); ``anchor`` keys the cache."""
-    unit = np.stack(vectors).astype(np.float32)
-    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
-    ids = np.empty((len(unit), K), dtype=np.int64)
-    sims = np.empty((len(unit), K), dtype=np.float32)
-    for start in range(0, len(unit), 2048):
-        similarity = unit[start : start + 2048] @ unit.T
-        similarity[np.arange(len(similarity)), np.arange(start, start + len(similarity))] = -np.inf
-        top = np.argsort(-similarity, axis=1)[:, :K]
-        ids[start : start + len(top)] = top
-        sims[start : start + len(top)] = np.take_along_axis(similarity, top, axis=1)
-    return ids, sims
-
-
+neighbours = st.cache_data(show_spinner="Finding every product's nearest neighbours ...", max_entries=2)(
+    nearest_neighbours
+)
 anchor = pd.Timestamp(products.anchor_date.iloc[0]).date()
-ids, sims = neighbours(str(anchor), tuple(tuple(v) for v in products.vector))
+ids, sims = neighbours(np.stack(products.vector.to_numpy()).astype(np.float32), K)
 category = products.category_name.fillna("?").to_numpy()
-purity = (category[ids] == category[:, None]).mean()
-counts = pd.Series(category).value_counts().to_numpy(dtype=float)
-random_purity = (counts * (counts - 1)).sum() / (len(category) * (len(category) - 1))
+purity = purity_at_k(ids, category)
 kpis = st.columns(3)
 kpis[0].metric("Products with a vector", f"{len(products):,}")
 kpis[1].metric(
@@ -56,7 +42,7 @@ kpis[1].metric(
     f"{purity:.0%}",
     help=f"Share of each product's {K} nearest neighbours (cosine) in its own category.",
 )
-kpis[2].metric("Random neighbours", f"{random_purity:.0%}", help="The purity of neighbours drawn at random.")
+kpis[2].metric("Random neighbours", f"{random_purity(category):.0%}", help="The purity of neighbours drawn at random.")
 st.caption(f"The latest Item2Vec model, trained on baskets before {anchor} (the serving pool's anchor).")
 
 points = data.query("select * from product_embedding_map")
