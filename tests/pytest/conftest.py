@@ -123,3 +123,38 @@ def built(tmp_path_factory):
     land_bad_rows(data / "raw")
     result = run_cli("build", "--data-dir", str(data), warehouse=warehouse)
     return data, warehouse, manifest, result
+
+
+@pytest.fixture(scope="session")
+def drift_builds(built, tmp_path_factory):
+    """One warehouse built three times from the small data set: four weeks before its end
+    (no model to compare against yet), then the day after its end twice, first with the retrain
+    rule set out of reach (var retrain_min_alert_features 999) and then with the project's
+    own rule. The drift log and registry are read after each build; the last build's
+    snapshot is served."""
+    data, _, _, _ = built
+    warehouse = tmp_path_factory.mktemp("drift") / "drift.duckdb"
+    earlier = CONFIG.end_date - dt.timedelta(days=28)
+    later = CONFIG.end_date + dt.timedelta(days=1)
+    states = {}
+
+    def build(name: str, run_date: dt.date, *options: str) -> None:
+        run_cli(
+            "build",
+            "--data-dir",
+            str(data),
+            "--run-date",
+            str(run_date),
+            "--skip-validation",
+            *options,
+            warehouse=warehouse,
+        )
+        states[name] = {
+            "drift_log": query(warehouse, "select * from marts.drift_log order by feature"),
+            "registry": query(warehouse, "select * from marts.model_registry order by trained_at, model_version"),
+        }
+
+    build("earlier", earlier)
+    build("rule_out_of_reach", later, "--vars", "{retrain_min_alert_features: 999}")
+    build("later", later)
+    return warehouse, later, states

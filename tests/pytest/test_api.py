@@ -124,10 +124,22 @@ def test_metrics_and_offers(client, built):
     assert ("lightgbm", "all", "ndcg") in rows and ("oracle", "all", "ndcg") in rows
     expected = query(warehouse, "select count(*) as n from marts.offline_evaluation").n[0]
     assert len(rows) == expected
-    assert body["drift"] == [] or {"feature", "psi", "severity"} <= body["drift"][0].keys()
+    assert body["drift"] == [] and body["drift_run_date"] is None  # one build: nothing to compare yet
     offer_id = int(query(warehouse, "select offer_id from marts.offer_features limit 1").offer_id[0])
     offer = client.get(f"/offers/{offer_id}").json()
     assert offer["offer_id"] == offer_id and offer["valid_on_run_date"]
+
+
+def test_metrics_serve_the_drift_of_the_latest_build(drift_builds):
+    """A warehouse built twice: /metrics carries the drift log of the second build's date."""
+    warehouse, later, states = drift_builds
+    log = states["later"]["drift_log"]
+    with TestClient(create_app(default_snapshot_path(warehouse))) as client:
+        body = client.get("/metrics").json()
+    assert body["drift_run_date"] == str(later) and body["retrain_recommended"] is True
+    served = pd.DataFrame(body["drift"]).sort_values("feature", ignore_index=True)
+    assert served.columns.tolist() == ["feature", "psi", "severity"]
+    pd.testing.assert_frame_equal(served, log[["feature", "psi", "severity"]], check_dtype=False)
 
 
 def test_no_snapshot_yet_answers_503(tmp_path):
@@ -135,6 +147,8 @@ def test_no_snapshot_yet_answers_503(tmp_path):
         for path in ("/health", "/recommendations/1", "/metrics", "/offers/1"):
             response = missing.get(path)
             assert response.status_code == 503 and "metro-offers build" in response.json()["detail"]
+        response = missing.post("/recommendations/batch", json={"customer_ids": [1]})
+        assert response.status_code == 503 and "metro-offers build" in response.json()["detail"]
 
 
 def test_a_fallback_list_has_no_score_and_says_why(snapshot, known, tmp_path):

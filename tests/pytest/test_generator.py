@@ -122,21 +122,30 @@ def test_holiday_uplift_in_daily_orders(year_dataset, holiday, multiplier):
     assert daily[inside].mean() / daily[~inside].mean() == pytest.approx(multiplier, rel=0.08)
 
 
-def test_redemptions_are_backed_by_discounted_order_lines_in_the_window(year_dataset):
-    _, _, t = year_dataset
-    red = t["redemptions"].merge(t["offers"], on="offer_id", suffixes=("", "_offer"))
-    assert len(red) > 100
-    assert red.redemption_date.between(red.start_date, red.end_date).all()
+def assert_redeemed_on_discounted_lines(red: pd.DataFrame, t: dict[str, pd.DataFrame]) -> None:
+    """Each redemption (joined to its offer) is one order line of the redeeming customer on the
+    redemption date, priced at the base price less the offer's discount, on a product of the
+    offer's category."""
     lines = t["order_items"].merge(t["orders"], on="order_id")
     backed = red.merge(lines, on=["order_id", "product_id", "offer_id"], suffixes=("", "_line"))
     assert len(backed) == len(red)
     assert (backed.order_date == backed.redemption_date).all()
     assert (backed.customer_id == backed.customer_id_line).all()
-    prices = backed.merge(t["products"][["product_id", "base_price", "category_id"]], on="product_id")
+    products = t["products"][["product_id", "base_price", "category_id"]].rename(
+        columns={"category_id": "product_category_id"}
+    )
+    prices = backed.merge(products, on="product_id", validate="many_to_one")
     expected = (prices.base_price - (prices.base_price * prices.discount_pct).round(2)).round(2)
     np.testing.assert_allclose(prices.unit_price, expected, atol=0.005)
-    # category-level offers are redeemed on a product of their category
-    assert (prices.category_id_x == prices.category_id_y).all() if "category_id_x" in prices else True
+    assert (prices.category_id == prices.product_category_id).all()
+
+
+def test_redemptions_are_backed_by_discounted_order_lines_in_the_window(year_dataset):
+    _, _, t = year_dataset
+    red = t["redemptions"].merge(t["offers"], on="offer_id", suffixes=("", "_offer"))
+    assert len(red) > 100
+    assert red.redemption_date.between(red.start_date, red.end_date).all()
+    assert_redeemed_on_discounted_lines(red, t)
     impressions = t["impressions"].set_index("impression_id")
     shown = impressions.loc[red.impression_id]
     assert (~shown.is_control).all()
@@ -249,13 +258,14 @@ def test_appending_days_lands_new_files_with_continuing_ids(tmp_path):
     # discounted order line of that day
     new_red = after["redemptions"][after["redemptions"].redemption_date > pd.Timestamp(config.end_date)]
     assert len(new_red) > 0
-    lines = after["order_items"].merge(after["orders"], on="order_id")
-    backed = new_red.merge(lines, on=["order_id", "product_id", "offer_id"])
-    assert len(backed) == len(new_red) and (backed.order_date == backed.redemption_date).all()
+    assert_redeemed_on_discounted_lines(new_red.merge(after["offers"], on="offer_id", suffixes=("", "_offer")), after)
     assert new_red.impression_id.isin(after["impressions"].impression_id).all()
-    # appending a landed day again changes nothing
+    # appending a landed day again changes nothing, in any table
     append_day(tmp_path, second_day, echo=lambda _: None)
-    assert len(read_tables(tmp_path)["orders"]) == len(after["orders"])
+    again = read_tables(tmp_path)
+    assert again.keys() == after.keys()
+    for name, frame in after.items():
+        pd.testing.assert_frame_equal(again[name], frame, obj=name)
 
 
 def test_a_behaviour_shift_changes_only_its_segment_after_its_date(tmp_path):

@@ -359,25 +359,25 @@ def test_daily_run_lands_a_day_builds_and_logs_the_run_once_per_build(built, tmp
     assert skipped.returncode != 0 and "next day to land is" in skipped.stderr
 
 
-def test_drift_is_logged_per_run_date_and_retrains_when_it_recommends(built, tmp_path):
-    data, _, _, _ = built
-    warehouse = tmp_path / "drift.duckdb"
-    earlier = CONFIG.end_date - dt.timedelta(days=28)
-    later = CONFIG.end_date + dt.timedelta(days=1)
-    run_cli("build", "--data-dir", str(data), "--run-date", str(earlier), "--skip-validation", warehouse=warehouse)
-    assert query(warehouse, "select count(*) as n from marts.drift_log").n[0] == 0  # no model to compare yet
-    run_cli("build", "--data-dir", str(data), "--run-date", str(later), "--skip-validation", warehouse=warehouse)
-    log = query(warehouse, "select * from marts.drift_log")
-    registry = query(warehouse, "select * from marts.model_registry order by trained_at, model_version")
-    features = len(json.loads(registry.features.iloc[0]))  # one row per feature of the model compared against
-    assert set(log.run_date) == {pd.Timestamp(later)} and len(log) == features
-    recommended = bool(log.retrain_recommended.any())
-    assert len(registry) == (2 if recommended else 1)
-    if recommended:  # a month later the live offers have changed: the offer features drift
-        assert registry.retrain_reason.iloc[-1].startswith("drift: ")
-    # rebuilding the same date replaces its rows instead of adding more
-    run_cli("build", "--data-dir", str(data), "--run-date", str(later), "--skip-validation", warehouse=warehouse)
-    assert len(query(warehouse, "select * from marts.drift_log")) == features
+def test_drift_is_logged_per_run_date_and_retrains_when_it_recommends(drift_builds):
+    _, later, states = drift_builds
+    assert len(states["earlier"]["drift_log"]) == 0  # no model to compare against yet
+    assert len(states["earlier"]["registry"]) == 1
+    # a month later the live offers have changed: at least var retrain_min_alert_features (3)
+    # features alert, one row per feature of the live model
+    features = json.loads(states["earlier"]["registry"].features.iloc[0])
+    for name in ("rule_out_of_reach", "later"):
+        log = states[name]["drift_log"]
+        assert set(log.run_date) == {pd.Timestamp(later)} and sorted(log.feature) == sorted(features)
+        assert (log.severity == "alert").sum() >= 3
+    # with the rule out of reach nothing is recommended and the same model stays live
+    assert not states["rule_out_of_reach"]["drift_log"].retrain_recommended.any()
+    pd.testing.assert_frame_equal(states["rule_out_of_reach"]["registry"], states["earlier"]["registry"])
+    # with the project's rule it is, and rebuilding the date retrains once and replaces the log's rows
+    assert states["later"]["drift_log"].retrain_recommended.all()
+    registry = states["later"]["registry"]
+    assert len(registry) == 2 and registry.retrain_reason.iloc[-1].startswith("drift: ")
+    assert registry.is_live.tolist() == [False, True]
 
 
 def test_a_segment_behaviour_shift_makes_customer_features_alert(built, tmp_path):
