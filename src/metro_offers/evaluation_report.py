@@ -5,14 +5,12 @@ from __future__ import annotations
 import pandas as pd
 
 from metro_offers.metrics import PAIRED_GAIN
+from metro_offers.ranking.rankers import RANKERS
 
+# every method of the offline evaluation, in report order: random, the rankers, the oracle
 METHOD_LABELS = {
     "random": "Random",
-    "global_popularity": "Global popularity",
-    "segment_popularity": "Segment popularity",
-    "p_topfreq": "P-TopFreq",
-    "logistic_regression": "Logistic regression",
-    "lightgbm": "LightGBM",
+    **{name: ranker.label for name, ranker in RANKERS.items()},
     "oracle": "Oracle (true probabilities)",
 }
 # (subset, metric, column title, with interval)

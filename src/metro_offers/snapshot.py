@@ -118,8 +118,8 @@ def publish(warehouse: Path, snapshot: Path, echo=print) -> dict:
             live = "select chosen_model, artifact_path from model_registry where is_live"
             chosen, artifact = con.sql(live).fetchall()[0]
             con.execute(
-                "create table live_model as select ? as chosen_model, ? as artifact_text",
-                [chosen, Path(artifact).read_text()],
+                "create table live_model as select ? as chosen_model, ?::blob as artifact",
+                [chosen, Path(artifact).read_bytes()],
             )
             run_date, model_version = con.sql(
                 "select max(run_date), any_value(model_version) from recommendations"

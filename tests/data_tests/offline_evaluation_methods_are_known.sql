@@ -1,7 +1,7 @@
 -- Every method in offline_evaluation is a built-in one or an external ranker listed in var
 -- evaluation_external_rankers.
 {%- set built_in = ['random', 'global_popularity', 'segment_popularity', 'p_topfreq', 'logistic_regression',
-    'lightgbm', 'oracle'] %}
+    'lightgbm', 'wide_deep', 'oracle'] %}
 with known as (
     {% for name in built_in + var('evaluation_external_rankers') %}
         select '{{ name }}' as method_name

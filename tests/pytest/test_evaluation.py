@@ -9,13 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, ndcg_score
-from test_ranking import QUIET, RUN_DATE, pool_examples
 
 from metro_offers import evaluation
 from metro_offers import metrics as m
 from metro_offers.evaluation_report import render_report
 from metro_offers.ranking import rankers
 from metro_offers.ranking.training import train_live_ranker
+
+from test_ranking import QUIET, RUN_DATE, pool_examples
 
 
 def test_rank_within_customer_orders_by_score_then_offer_id():
@@ -107,7 +108,7 @@ def test_a_whole_evaluation_ranks_the_informed_methods_above_random(tmp_path):
     result, curves = evaluation.evaluate(frame, entry, tmp_path, k=5, bootstrap_samples=200, seed=7, **QUIET)
     value = result.set_index(["method", "subset", "metric"]).value
     assert set(result.method) == {"random", "oracle", *rankers.RANKERS}
-    for method in ("lightgbm", "logistic_regression", "oracle"):
+    for method in ("lightgbm", "logistic_regression", "wide_deep", "oracle"):
         assert value[(method, "all", "ndcg")] > value[("random", "all", "ndcg")] + 0.05
         assert value[(method, "all", "ndcg")] > value[("p_topfreq", "all", "ndcg")]
     # the oracle ranks by the truth the labels were drawn from: no method expects more redemptions
@@ -125,7 +126,7 @@ def test_a_whole_evaluation_ranks_the_informed_methods_above_random(tmp_path):
 
     roc = curves[(curves.method == "lightgbm") & (curves.curve == "roc")]
     assert roc.x.iloc[0] == 0 and roc.y.iloc[-1] == 1 and (roc.x.diff().dropna() >= 0).all()
-    assert set(curves.method) == {"lightgbm", "logistic_regression", "random", "oracle"}
+    assert set(curves.method) == {"lightgbm", "logistic_regression", "wide_deep", "random", "oracle"}
 
     report = result.rename(columns={"value": "metric_value"}).assign(
         model_version="v1", run_date="2026-11-01", evaluation_cutoff="2026-10-04"

@@ -259,6 +259,9 @@ class DiscountDepth(Ranker):
     """A toy ranker for the plug-in test: deeper discounts first."""
 
     name = "discount_depth"
+    label = "Discount depth"
+    explanation = "the discount itself"
+    importance_kind = "the rule"
     features = ("discount_pct",)
 
     @classmethod
@@ -268,11 +271,11 @@ class DiscountDepth(Ranker):
     def score(self, x):
         return x["discount_pct"].to_numpy(dtype=float)
 
-    def to_text(self):
-        return json.dumps({"features": list(self.features)})
+    def to_bytes(self):
+        return json.dumps({"features": list(self.features)}).encode()
 
     @classmethod
-    def from_text(cls, text):
+    def from_bytes(cls, data):
         return cls()
 
     def explain(self, x):

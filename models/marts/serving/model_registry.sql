@@ -18,6 +18,7 @@ select
     cast(registry.validation_rows as bigint) as validation_rows,
     cast(registry.features as json) as features,
     cast(registry.parameters as json) as model_parameters,
+    cast(registry.training_history as json) as training_history,
     cast(registry.validation as json) as validation_comparison,
     registry.chosen_model,
     cast(registry.chosen_is_learned as boolean) as chosen_is_learned,

@@ -54,11 +54,11 @@ def info() -> dict:
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _live_model(path: str, identity: tuple[int, int]):
-    from metro_offers.ranking.registry import model_from_text
+    from metro_offers.ranking.registry import model_from_bytes
 
     with duckdb.connect(path, read_only=True) as con:
-        chosen, text = con.sql("select chosen_model, artifact_text from live_model").fetchall()[0]
-    return chosen, model_from_text(chosen, text)
+        chosen, artifact = con.sql("select chosen_model, artifact from live_model").fetchall()[0]
+    return chosen, model_from_bytes(chosen, artifact)
 
 
 def live_model():

@@ -33,6 +33,7 @@ class RegistryEntry:
     features: list[str]  # what the chosen ranker reads
     feature_schema: list[str]  # every feature the learned rankers were offered
     parameters: dict
+    training_history: dict[str, list[dict]]  # per iterative ranker: epoch, train_loss, valid_loss, valid_ndcg_at_10
     validation: list[dict]  # every ranker on the validation pool: method, learned, ndcg_at_10, auc
     chosen_model: str
     chosen_is_learned: bool
@@ -66,9 +67,9 @@ def load_model(entry: dict) -> Ranker:
     return RANKERS[entry["chosen_model"]].load(Path(entry["artifact_path"]))
 
 
-def model_from_text(chosen_model: str, text: str) -> Ranker:
-    """A registered model from its artifact's text (the serving snapshot carries it)."""
-    return RANKERS[chosen_model].from_text(text)
+def model_from_bytes(chosen_model: str, data: bytes) -> Ranker:
+    """A registered model from its artifact's bytes (the serving snapshot carries them)."""
+    return RANKERS[chosen_model].from_bytes(bytes(data))
 
 
 def model_version(run_date, store: Path, *parts) -> str:
@@ -155,6 +156,7 @@ def registry_frame(store: Path) -> pd.DataFrame:
         "features",
         "feature_schema",
         "parameters",
+        "training_history",
         "validation",
         "calibration",
         "landing_row_counts",

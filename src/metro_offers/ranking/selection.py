@@ -36,6 +36,7 @@ class Selection:
     chosen: str
     validation: pd.DataFrame  # one row per ranker: method, learned, ndcg_at_10, auc
     parameters: dict[str, dict]  # per ranker, what a refit repeats
+    histories: dict[str, list[dict]]  # per iterative ranker, each epoch's losses and validation NDCG
     calibration: dict[str, float]  # the chosen ranker's score -> P(redeemed in the window)
     features: tuple[str, ...]
     validation_rows: int
@@ -82,7 +83,7 @@ def compare_rankers(
     rankers = rankers or RANKERS
     if fit is not None and not fit.label.any():
         fit = None
-    rows, parameters, scores = [], {}, {}
+    rows, parameters, histories, scores = [], {}, {}, {}
     for name, ranker in rankers.items():
         if ranker.learned and fit is None:
             echo(f"[ranker] {name}: no labelled data before {valid_name}, not trained")
@@ -90,6 +91,8 @@ def compare_rankers(
         model = ranker.fit(fit, valid)
         scores[name] = model.score(valid.x)
         parameters[name] = model.parameters()
+        if model.history():
+            histories[name] = model.history()
         rows.append(
             {
                 "method": name,
@@ -110,6 +113,7 @@ def compare_rankers(
         chosen=chosen,
         validation=validation,
         parameters=parameters,
+        histories=histories,
         calibration=platt_calibration(valid.label, scores[chosen]),
         features=tuple(features),
         validation_rows=len(valid),

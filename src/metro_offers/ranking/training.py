@@ -58,6 +58,7 @@ def train_live_ranker(
         features=list(model.features),
         feature_schema=list(selection.features),
         parameters={name: selection.parameters[name] for name in selection.parameters},
+        training_history=selection.histories,
         validation=selection.validation.to_dict(orient="records"),
         chosen_model=chosen,
         chosen_is_learned=bool(validation.loc[chosen, "learned"]),

@@ -9,6 +9,7 @@ import streamlit as st
 
 from metro_offers.dashboard import data
 from metro_offers.evaluation import AUC_SUBSETS
+from metro_offers.ranking.rankers import ranker_class
 
 st.title("Model performance")
 evaluation = data.query("select * from offline_evaluation")
@@ -85,9 +86,7 @@ if not curves.empty:
 
 importance = data.query("select * from feature_importance order by importance_share")
 if not importance.empty:
-    kind = {"lightgbm": "total split gain", "logistic_regression": "largest standardised weight"}.get(
-        importance.chosen_model.iloc[0], "the baseline's rule"
-    )
+    kind = ranker_class(importance.chosen_model.iloc[0]).importance_kind
     st.plotly_chart(
         px.bar(
             importance,
@@ -106,9 +105,33 @@ registry = data.query(
     "validation_ndcg_best_baseline, retrain_reason, is_live from model_registry order by trained_at desc"
 )
 st.dataframe(registry, width="stretch", hide_index=True)
-live = data.query("select validation_comparison from model_registry where is_live")
+live = data.query("select validation_comparison, training_history, model_parameters from model_registry where is_live")
 if not live.empty:
     comparison = pd.DataFrame(json.loads(live.validation_comparison.iloc[0]))
     comparison["method"] = comparison.method.map(lambda m: data.METHOD_LABELS.get(m, m))
     st.caption("The live model's selection: every ranker on the validation pool (the window before the cutoff)")
     st.dataframe(comparison.round(4), width="stretch", hide_index=True)
+    histories = json.loads(live.training_history.iloc[0] or "{}")
+    parameters = json.loads(live.model_parameters.iloc[0] or "{}")
+    for method, history in histories.items():
+        curve = pd.DataFrame(history)
+        chosen_epoch = parameters.get(method, {}).get("epochs")
+        st.caption(
+            f"{data.METHOD_LABELS.get(method, method)}: training curves of the live model's selection (fitted on "
+            f"the older training pools, early-stopped on the validation pool at epoch {chosen_epoch} of {len(curve)})"
+        )
+        left, right = st.columns(2)
+        losses = curve.melt("epoch", ["train_loss", "valid_loss"], var_name="loss", value_name="value")
+        losses["loss"] = losses.loss.map({"train_loss": "training pools", "valid_loss": "validation pool"})
+        left.plotly_chart(
+            px.line(losses, x="epoch", y="value", color="loss", markers=True, title="Logistic loss per epoch")
+            .add_vline(x=chosen_epoch, line_dash="dot")
+            .update_layout(legend_title_text=""),
+            width="stretch",
+        )
+        right.plotly_chart(
+            px.line(curve, x="epoch", y="valid_ndcg_at_10", markers=True, title="Validation NDCG@10 per epoch")
+            .add_vline(x=chosen_epoch, line_dash="dot")
+            .update_yaxes(title="NDCG@10"),
+            width="stretch",
+        )

@@ -6,11 +6,6 @@ import streamlit as st
 from metro_offers.dashboard import data
 from metro_offers.ranking.features import feature_matrix
 
-# what a contribution means for each kind of ranker (baselines: their one rule)
-EXPLANATIONS = {
-    "lightgbm": "LightGBM's SHAP values on its ranking score (before calibration)",
-    "logistic_regression": "standardised value x weight of the logistic regression (log-odds)",
-}
 st.title("Recommendation explorer")
 segments = data.selected_segments()
 first = data.query(
@@ -62,7 +57,7 @@ if recs.score.notna().all():
     parts = model.explain(feature_matrix(recs, model.features)).drop(columns="bias")
     parts.index = recs.offer_name
     st.subheader(f"Why: each feature's contribution to the live ranker's score ({chosen.replace('_', ' ')})")
-    st.caption(EXPLANATIONS.get(chosen, "the baseline's rule: the feature it ranks by"))
+    st.caption(model.explanation)
     st.plotly_chart(
         px.imshow(
             parts.T,

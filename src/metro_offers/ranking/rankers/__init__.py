@@ -6,6 +6,7 @@ from metro_offers.ranking.rankers.base import Ranker
 from metro_offers.ranking.rankers.baselines import GlobalPopularity, PTopFreq, SegmentPopularity
 from metro_offers.ranking.rankers.lightgbm_ranker import LightGBMRanker
 from metro_offers.ranking.rankers.logistic import LogisticRegressionRanker
+from metro_offers.ranking.rankers.wide_deep import WideDeepRanker
 
 RANKERS: dict[str, type[Ranker]] = {
     ranker.name: ranker
@@ -15,6 +16,7 @@ RANKERS: dict[str, type[Ranker]] = {
         GlobalPopularity,
         LogisticRegressionRanker,
         LightGBMRanker,
+        WideDeepRanker,
     )
 }
 BASELINES = tuple(name for name, ranker in RANKERS.items() if not ranker.learned)

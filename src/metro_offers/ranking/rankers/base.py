@@ -15,10 +15,13 @@ from metro_offers.ranking.data import RankingData
 
 class Ranker(ABC):
     """Scores (customer, offer) rows; higher ranks first. ``learned`` rankers are fitted on
-    ranking data; baselines are one-line rules that ``fit`` returns as they are. Artifacts
-    are one native text file (JSON, LightGBM's model text), never a pickle."""
+    ranking data; baselines are one-line rules that ``fit`` returns as they are. An artifact
+    is one file in a native format (JSON, LightGBM's model text, safetensors), never a pickle."""
 
     name: ClassVar[str]  # the method name in the registry, evaluation and recommendations
+    label: ClassVar[str]  # the method's name for people (reports, dashboard)
+    explanation: ClassVar[str]  # what explain()'s parts are
+    importance_kind: ClassVar[str]  # what importance() measures
     learned: ClassVar[bool] = True
     artifact_name: ClassVar[str] = "model.json"
     features: tuple[str, ...]  # the feature columns score() reads
@@ -35,12 +38,12 @@ class Ranker(ABC):
         """One score per row of a feature matrix (metro_offers.ranking.features.feature_matrix)."""
 
     @abstractmethod
-    def to_text(self) -> str:
+    def to_bytes(self) -> bytes:
         """The artifact's content."""
 
     @classmethod
     @abstractmethod
-    def from_text(cls, text: str) -> Ranker: ...
+    def from_bytes(cls, data: bytes) -> Ranker: ...
 
     @abstractmethod
     def explain(self, x: pd.DataFrame) -> pd.DataFrame:
@@ -55,11 +58,15 @@ class Ranker(ABC):
         """What a refit on other data needs to repeat this fit (e.g. boosting rounds)."""
         return {}
 
+    def history(self) -> list[dict]:
+        """Per epoch of an iterative fit, its losses and validation metric (empty for the others)."""
+        return []
+
     def save(self, folder: Path) -> Path:
         path = Path(folder) / self.artifact_name
-        path.write_text(self.to_text())
+        path.write_bytes(self.to_bytes())
         return path
 
     @classmethod
     def load(cls, path: Path) -> Ranker:
-        return cls.from_text(Path(path).read_text())
+        return cls.from_bytes(Path(path).read_bytes())

@@ -17,6 +17,8 @@ from metro_offers.ranking.rankers.base import Ranker
 
 class Baseline(Ranker):
     learned = False
+    explanation = "the rule's own value (the tie-break's share apart)"
+    importance_kind = "the baseline's rule"
     score_column: ClassVar[str]  # the feature the rule ranks by
     tie_break_column: ClassVar[str | None] = None  # ranks ties (a popularity, made < 1)
 
@@ -34,11 +36,11 @@ class Baseline(Ranker):
             score = score + 0.5 * tie / (1.0 + tie)  # in [0, 0.5): never outweighs one order
         return score
 
-    def to_text(self) -> str:
-        return json.dumps({"baseline": self.name, "features": list(self.features)})
+    def to_bytes(self) -> bytes:
+        return json.dumps({"baseline": self.name, "features": list(self.features)}).encode()
 
     @classmethod
-    def from_text(cls, text: str) -> Baseline:
+    def from_bytes(cls, data: bytes) -> Baseline:
         return cls()
 
     def explain(self, x: pd.DataFrame) -> pd.DataFrame:
@@ -54,15 +56,18 @@ class Baseline(Ranker):
 
 class PTopFreq(Baseline):
     name = "p_topfreq"
+    label = "P-TopFreq"
     score_column = "offer_product_orders"
     tie_break_column = "offer_product_popularity"
 
 
 class SegmentPopularity(Baseline):
     name = "segment_popularity"
+    label = "Segment popularity"
     score_column = "offer_product_segment_popularity"
 
 
 class GlobalPopularity(Baseline):
     name = "global_popularity"
+    label = "Global popularity"
     score_column = "offer_product_popularity"

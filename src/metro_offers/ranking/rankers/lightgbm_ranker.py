@@ -38,6 +38,9 @@ DEFAULT_ROUNDS = 100  # without a validation pool to stop on
 
 class LightGBMRanker(Ranker):
     name = "lightgbm"
+    label = "LightGBM"
+    explanation = "LightGBM's SHAP values on its ranking score (before calibration)"
+    importance_kind = "total split gain"
     artifact_name = "model.txt"
     objective: ClassVar[dict] = {"objective": "lambdarank", "metric": "ndcg", "eval_at": [K]}
 
@@ -85,14 +88,14 @@ class LightGBMRanker(Ranker):
             x[list(self.features)], num_iteration=self.parameters()["rounds"], num_threads=PARAMS["num_threads"]
         )
 
-    def to_text(self) -> str:
-        return self.booster.model_to_string(num_iteration=self.parameters()["rounds"])
+    def to_bytes(self) -> bytes:
+        return self.booster.model_to_string(num_iteration=self.parameters()["rounds"]).encode()
 
     @classmethod
-    def from_text(cls, text: str) -> LightGBMRanker:
+    def from_bytes(cls, data: bytes) -> LightGBMRanker:
         import lightgbm as lgb
 
-        return cls(lgb.Booster(model_str=text))
+        return cls(lgb.Booster(model_str=data.decode()))
 
     def explain(self, x: pd.DataFrame) -> pd.DataFrame:
         """SHAP contributions to the raw score (LightGBM's pred_contrib), plus 'bias'."""
@@ -112,4 +115,5 @@ class LightGBMRanker(Ranker):
 
 class LightGBMBinaryRanker(LightGBMRanker):
     name = "lightgbm_binary"
+    label = "LightGBM (binary)"
     objective: ClassVar[dict] = {"objective": "binary", "metric": "auc"}

@@ -31,6 +31,9 @@ class _Weights:
 
 class LogisticRegressionRanker(Ranker):
     name = "logistic_regression"
+    label = "Logistic regression"
+    explanation = "standardised value x weight of the logistic regression (log-odds)"
+    importance_kind = "largest standardised weight"
 
     def __init__(self, weights: _Weights) -> None:
         self.weights = weights
@@ -73,12 +76,12 @@ class LogisticRegressionRanker(Ranker):
         model.weights.intercept = float(fitted.intercept_[0])
         return model
 
-    def to_text(self) -> str:
-        return json.dumps(asdict(self.weights), indent=1)
+    def to_bytes(self) -> bytes:
+        return json.dumps(asdict(self.weights), indent=1).encode()
 
     @classmethod
-    def from_text(cls, text: str) -> LogisticRegressionRanker:
-        return cls(_Weights(**json.loads(text)))
+    def from_bytes(cls, data: bytes) -> LogisticRegressionRanker:
+        return cls(_Weights(**json.loads(data)))
 
     def _owners(self) -> list[str]:
         """The feature each design column belongs to."""
