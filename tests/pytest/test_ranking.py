@@ -221,7 +221,7 @@ def test_selection_needs_a_validation_pool_with_redemptions(tmp_path):
         selection.select_ranker(frame, **QUIET)
 
 
-def test_provenance_reuse_on_a_grown_landing_retrain_on_another(tmp_path):
+def test_provenance_reuse_on_a_grown_landing_retrain_on_another(tmp_path, monkeypatch):
     raw = tmp_path / "raw"
     (raw / "orders").mkdir(parents=True)
     (raw / "orders" / "landed_2026-10-31_history.parquet").write_bytes(b"x" * 10)
@@ -252,6 +252,12 @@ def test_provenance_reuse_on_a_grown_landing_retrain_on_another(tmp_path):
     assert registry.retrain_reason(store, False, None, files, feature_schema=schema) is None
     assert registry.retrain_reason(store, False, None, files, feature_schema=[*schema[1:], "new_feature"]) == (
         f"the ranker features changed (new: new_feature; gone: {schema[0]})"
+    )
+    # a ranker joined the comparison since: selection must see it
+    assert entry.rankers == list(rankers.RANKERS)
+    monkeypatch.setitem(rankers.RANKERS, DiscountDepth.name, DiscountDepth)
+    assert registry.retrain_reason(store, False, None, files, feature_schema=schema) == (
+        "the rankers changed (new: discount_depth; gone: none)"
     )
 
 

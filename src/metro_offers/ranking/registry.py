@@ -32,6 +32,7 @@ class RegistryEntry:
     validation_rows: int
     features: list[str]  # what the chosen ranker reads
     feature_schema: list[str]  # every feature the learned rankers were offered
+    rankers: list[str]  # every ranker selection compared (RANKERS when it was trained)
     parameters: dict
     training_history: dict[str, list[dict]]  # per iterative ranker: epoch, train_loss, valid_loss, valid_ndcg_at_10
     validation: list[dict]  # every ranker on the validation pool: method, learned, ndcg_at_10, auc
@@ -132,6 +133,10 @@ def retrain_reason(
         added = sorted(set(feature_schema) - set(learned))
         removed = sorted(set(learned) - set(feature_schema))
         return f"the ranker features changed (new: {', '.join(added) or 'none'}; gone: {', '.join(removed) or 'none'})"
+    if set(entry.get("rankers") or []) != set(RANKERS):
+        added = sorted(set(RANKERS) - set(entry.get("rankers") or []))
+        removed = sorted(set(entry.get("rankers") or []) - set(RANKERS))
+        return f"the rankers changed (new: {', '.join(added) or 'none'}; gone: {', '.join(removed) or 'none'})"
     if drift is not None and len(drift) and bool(drift["retrain_recommended"].any()):
         alerts = sorted(drift.loc[drift.severity == "alert", "feature"])
         return f"drift: {len(alerts)} features at alert ({', '.join(alerts)})"
@@ -155,6 +160,7 @@ def registry_frame(store: Path) -> pd.DataFrame:
         "training_pools",
         "features",
         "feature_schema",
+        "rankers",
         "parameters",
         "training_history",
         "validation",

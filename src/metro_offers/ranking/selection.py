@@ -40,6 +40,7 @@ class Selection:
     calibration: dict[str, float]  # the chosen ranker's score -> P(redeemed in the window)
     features: tuple[str, ...]
     validation_rows: int
+    rankers: tuple[str, ...]  # every ranker compared (a learned one without training data is skipped)
 
     @property
     def best_baseline(self) -> pd.Series:
@@ -117,6 +118,7 @@ def compare_rankers(
         calibration=platt_calibration(valid.label, scores[chosen]),
         features=tuple(features),
         validation_rows=len(valid),
+        rankers=tuple(rankers),
     )
 
 

@@ -57,6 +57,7 @@ def train_live_ranker(
         validation_rows=selection.validation_rows,
         features=list(model.features),
         feature_schema=list(selection.features),
+        rankers=list(selection.rankers),
         parameters={name: selection.parameters[name] for name in selection.parameters},
         training_history=selection.histories,
         validation=selection.validation.to_dict(orient="records"),
