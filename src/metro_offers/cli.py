@@ -194,7 +194,13 @@ def ingest(dataset, data_dir, households, segment_until) -> None:
 @click.option(
     "--data-dir", type=click.Path(path_type=Path), default=None, help="Landing folder [default: data/<dataset>]."
 )
-def benchmark(dataset, cutoff, households, bootstrap_samples, output, data_dir) -> None:
+@click.option(
+    "--vars",
+    "overrides",
+    default=None,
+    help="dbt vars to override for its build, as YAML, e.g. '{item2vec_enabled: false}'.",
+)
+def benchmark(dataset, cutoff, households, bootstrap_samples, output, data_dir, overrides) -> None:
     """Benchmark on real data: coupon ranking and next basket, with 95% intervals.
 
     Lands the data set, builds its own warehouse ($METRO_WAREHOUSE, default
@@ -213,7 +219,8 @@ def benchmark(dataset, cutoff, households, bootstrap_samples, output, data_dir) 
     manifest = cj.ingest(data_dir, households=households, segment_until=cutoff.date(), echo=click.echo)
     run_date = dt.date.fromisoformat(manifest["default_run_date"])
     holdout = (run_date - cutoff.date()).days
-    _build(data_dir, run_date, validate_first=True, selector=None, extra_vars={"evaluation_holdout_days": holdout})
+    extra = {**_var_overrides(overrides), "evaluation_holdout_days": holdout}
+    _build(data_dir, run_date, validate_first=True, selector=None, extra_vars=extra)
     with duckdb.connect(str(_warehouse_path()), read_only=True) as con:
         examples = con.sql("select * from marts.training_examples").df()
         offers = con.sql("select offer_id, start_date, end_date from staging.stg_metro__offers").df()

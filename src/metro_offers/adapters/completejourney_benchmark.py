@@ -5,7 +5,7 @@
    source's redemption table, also those the adapter could not land). Features are the
    warehouse's training examples' (as of the Monday of the campaign's first week, one code
    path with the build). The learned rankers (logistic regression, LightGBM LambdaRank over
-   the lists) learn from the campaigns that ended before D; the build's selection procedure
+   the lists, Wide & Deep) learn from the campaigns that ended before D; the build's selection procedure
    (champion and challengers, baselines included) picks one on the latest quarter of those
    campaigns. For every household of a campaign that starts on or after D, every ranker of
    metro_offers.ranking.rankers ranks that campaign's coupons: random, global and segment
@@ -42,7 +42,7 @@ from metro_offers.metrics import (
 from metro_offers.ranking.data import RankingData
 from metro_offers.ranking.features import ranker_features
 from metro_offers.ranking.rankers import RANKERS
-from metro_offers.ranking.selection import compare_rankers, fit_ranker
+from metro_offers.ranking.selection import Selection, compare_rankers, fit_ranker
 
 DEFAULT_CUTOFF = dt.date(2017, 10, 1)
 K = 10
@@ -88,20 +88,21 @@ def coupon_lists(examples: pd.DataFrame, coupon_keys: pd.DataFrame, redemptions:
     return lists.sort_values(["pool", "customer_id", "offer_id"]).reset_index(drop=True)
 
 
-def coupon_ranking(
+def coupon_scores(
     source: dict[str, pd.DataFrame],
     examples: pd.DataFrame,
     offers: pd.DataFrame,
     coupon_keys: pd.DataFrame,
     cutoff: dt.date,
-    samples: int = 1000,
     seed: int = 7,
     echo=print,
-) -> pd.DataFrame:
-    """examples: training_examples (all splits); offers: the landed offers; coupon_keys:
-    offer_id -> (campaign_id, coupon_upc). Every ranker of metro_offers.ranking.rankers is
-    judged, and the one the build's procedure selects (best NDCG@10 on the latest quarter of
-    the training campaigns) is marked."""
+) -> tuple[RankingData, dict[str, np.ndarray], Selection]:
+    """The evaluated (household, campaign) lists, every method's score for their coupons
+    (random and every ranker of metro_offers.ranking.rankers, the learned ones trained on
+    the campaigns that ended before the cutoff) and the build procedure's selection among
+    them (best NDCG@10 on the latest quarter of those campaigns). examples:
+    training_examples (all splits); offers: the landed offers; coupon_keys: offer_id ->
+    (campaign_id, coupon_upc)."""
     cut = pd.Timestamp(cutoff)
     examples = examples.merge(offers[["offer_id", "start_date", "end_date"]], on="offer_id")
     lists = coupon_lists(examples, coupon_keys, source["coupon_redemptions"])
@@ -131,18 +132,38 @@ def coupon_ranking(
         if name in selection.parameters:
             model = fit_ranker(name, train, selection.parameters[name], features) if ranker.learned else ranker()
             scores[name] = model.score(data.x)
-    relevant = data.label
     echo(
         f"[benchmark] ranking the coupons of {data.n_relevant.size:,} (household, campaign) lists; "
         f"{int((data.n_relevant > 0).sum()):,} have a redeemed coupon; selected: {selection.chosen}"
     )
+    return data, scores, selection
+
+
+def list_results(data: RankingData, score: np.ndarray) -> pd.DataFrame:
+    """NDCG@10, Recall@10, MRR and hit rate@10 of each list ranked by ``score``."""
+    rank = rank_within_customer(data.group, score, data.offer)
+    return list_metrics(data.group, rank, data.label, data.n_relevant, K)[["ndcg", "recall", "mrr", "hit_rate"]]
+
+
+def coupon_ranking(
+    source: dict[str, pd.DataFrame],
+    examples: pd.DataFrame,
+    offers: pd.DataFrame,
+    coupon_keys: pd.DataFrame,
+    cutoff: dt.date,
+    samples: int = 1000,
+    seed: int = 7,
+    echo=print,
+) -> pd.DataFrame:
+    """Every method of coupon_scores on the evaluated lists, with 95% intervals; the one the
+    build's procedure selects is marked."""
+    data, scores, selection = coupon_scores(source, examples, offers, coupon_keys, cutoff, seed, echo)
     rows, per_list = [], {}
     for method, score in scores.items():
-        rank = rank_within_customer(data.group, score, data.offer)
-        metrics = list_metrics(data.group, rank, relevant, data.n_relevant, K)[["ndcg", "recall", "mrr", "hit_rate"]]
+        metrics = list_results(data, score)
         per_list[method] = metrics
         rows += _metric_rows("coupon ranking", method, metrics, samples, seed)
-        rows.append(_auc_row(method, relevant, score, data.group, seed))
+        rows.append(_auc_row(method, data.label, score, data.group, seed))
     # each ranker against P-TopFreq on the same lists: the paired difference and its interval
     rankers_ndcg = {method: metrics.ndcg for method, metrics in per_list.items() if method != "random"}
     for method, gain in paired_gains(rankers_ndcg).items():
