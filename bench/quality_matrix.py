@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 
 from metro_offers.metrics import PAIRED_GAIN
+from metro_offers.ranking.rankers import RANKERS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from readme_sections import write_section  # noqa: E402 - bench/ is not a package
@@ -66,7 +67,7 @@ METRICS = {
     "mrr": "MRR",
     "expected_redemptions_share_of_oracle": "E/oracle",
 }
-METHODS = ("p_topfreq", "segment_popularity", "global_popularity", "logistic_regression", "lightgbm", "oracle")
+METHODS = (*RANKERS, "oracle")
 
 
 def run(command: list[str], env: dict) -> str:
@@ -113,7 +114,7 @@ def completejourney(workdir: Path) -> dict:
         "options": "cutoff 2017-10-01",
         "protocol": "coupons of each campaign ranked per household",
         "served": served,
-        "served_is_learned": served in ("logistic_regression", "lightgbm"),
+        "served_is_learned": served in RANKERS and RANKERS[served].learned,
         "seconds": round(time.perf_counter() - started, 1),
         "rows": [{**r, "customers": r["lists"]} for r in rows],
     }

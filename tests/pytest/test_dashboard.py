@@ -27,6 +27,7 @@ PAGES = {
     "pages/recommendation_explorer.py": "Recommendation explorer",
     "pages/diversity.py": "Diversity",
     "pages/embeddings.py": "Embeddings",
+    "pages/scorecard.py": "Phase 2 scorecard",
 }
 sys.path.insert(0, str(project_root() / "tests" / "browser"))
 

@@ -1,0 +1,96 @@
+"""The Phase 2 scorecard: this build's Phase 1 rankers beside Wide & Deep, then the
+benchmark that compares Phase 1 with each Phase 2 addition across data sets
+(bench/scorecard.py, read from bench/results/scorecard.json)."""
+
+import json
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from metro_offers.dashboard import data
+from metro_offers.metrics import PAIRED_GAIN
+from metro_offers.reference import project_root
+
+PHASE = {"logistic_regression": "Phase 1", "lightgbm": "Phase 1", "wide_deep": "Phase 2"}
+SCORECARD = project_root() / "bench" / "results" / "scorecard.json"
+
+st.title("Phase 2 scorecard")
+st.caption(
+    "The mission's target is +5–10% NDCG@10 over Phase 1 (logistic regression / LightGBM over the four heuristic "
+    "candidate strategies). Losses are shown as plainly as wins."
+)
+
+st.subheader("This build: the learned rankers on its evaluation pool")
+evaluation = data.query(
+    "select method, metric, metric_value, ci_low, ci_high from offline_evaluation "
+    "where subset = 'all' and metric in ('ndcg', 'recall', 'mrr', ?)",
+    PAIRED_GAIN,
+)
+served = data.query("select chosen_model from model_registry where is_live")
+learned = evaluation[evaluation.method.isin(list(PHASE))].copy()
+if learned.empty:
+    st.info("This snapshot's offline evaluation has no learned ranker.")
+else:
+    learned["ranker"] = learned.method.map(lambda m: f"{data.METHOD_LABELS.get(m, m)} ({PHASE[m]})")
+    ndcg = learned[learned.metric == "ndcg"].sort_values("metric_value")
+    st.plotly_chart(
+        px.bar(
+            ndcg,
+            x="metric_value",
+            y="ranker",
+            orientation="h",
+            error_x=ndcg.ci_high - ndcg.metric_value,
+            error_x_minus=ndcg.metric_value - ndcg.ci_low,
+            title="NDCG@10 on this build's evaluation pool (95% bootstrap intervals over customers)",
+            labels={"metric_value": "NDCG@10", "ranker": ""},
+        ),
+        width="stretch",
+    )
+    table = learned.pivot_table(index="ranker", columns="metric", values="metric_value").round(4)
+    table = table.rename(columns={"ndcg": "NDCG@10", "recall": "Recall@10", "mrr": "MRR", PAIRED_GAIN: "vs P-TopFreq"})
+    st.dataframe(table, width="stretch")
+    if not served.empty:
+        chosen = served.chosen_model.iloc[0]
+        st.caption(f"Served by this build (best on its validation pool): {data.METHOD_LABELS.get(chosen, chosen)}.")
+
+st.subheader("Across data sets: Phase 1 against each Phase 2 addition")
+if not SCORECARD.exists():
+    st.info(f"No scorecard measured yet: `python bench/scorecard.py` writes {SCORECARD.name}.")
+    st.stop()
+report = json.loads(SCORECARD.read_text())
+rows = [
+    {
+        "data": result["name"],
+        "line": line,
+        "served": data.METHOD_LABELS.get(row["served"], row["served"]),
+        "NDCG@10": row["ndcg"]["value"],
+        "gain": row["ndcg_vs_phase_1"]["value"],
+        "low": row["ndcg_vs_phase_1"]["ci_low"],
+        "high": row["ndcg_vs_phase_1"]["ci_high"],
+        "relative": row["ndcg_vs_phase_1"]["relative"],
+    }
+    for result in report["results"]
+    for line, row in result["lines"].items()
+    if line != "Phase 1"
+]
+gains = pd.DataFrame(rows)
+st.plotly_chart(
+    px.scatter(
+        gains,
+        x="gain",
+        y="data",
+        color="line",
+        error_x=gains.high - gains.gain,
+        error_x_minus=gains.gain - gains.low,
+        title="NDCG@10 minus Phase 1's, paired per customer (95% intervals)",
+        labels={"gain": "NDCG@10 − Phase 1", "data": "", "line": ""},
+    ).add_vline(x=0, line_dash="dot"),
+    width="stretch",
+)
+st.dataframe(
+    gains.assign(relative=gains.relative.map(lambda r: f"{r:+.1%}" if r is not None else "")),
+    width="stretch",
+    hide_index=True,
+)
+st.caption(f"Measured {report['measured_at']} with `python bench/scorecard.py` (the README shows the same table).")
