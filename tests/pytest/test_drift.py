@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 
 from metro_offers import drift
 from metro_offers.ranking.features import feature_matrix, ranker_features
+from metro_offers.ranking.rankers import RANKERS
 from metro_offers.ranking.registry import retrain_reason
 
 SETTINGS = {
@@ -81,7 +83,8 @@ def test_drift_report_recommends_retraining_from_three_alerts(tmp_path):
     empty = drift.drift_report(frame(), None, None, SETTINGS)
     assert empty.empty and list(empty.columns) == list(report.columns)
     # with a model registered, the ranker retrains on it, and reuses the model without it
-    (tmp_path / "registry.jsonl").write_text('{"model_version": "v1", "calibration": {"slope": 1, "intercept": 0}}\n')
+    entry = {"model_version": "v1", "calibration": {"slope": 1, "intercept": 0}, "rankers": list(RANKERS)}
+    (tmp_path / "registry.jsonl").write_text(json.dumps(entry) + "\n")
     assert retrain_reason(tmp_path, False, report).startswith("drift: ")
     assert retrain_reason(tmp_path, False, report.assign(retrain_recommended=False)) is None
     assert retrain_reason(tmp_path, True, None) == "forced by var force_retrain"

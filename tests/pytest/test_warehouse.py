@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from metro_offers.generator import generate
+from metro_offers.ranking.rankers import RANKERS
 from metro_offers.reference import project_root
 from metro_offers.snapshot import default_snapshot_path
 
@@ -183,15 +184,8 @@ def test_offline_evaluation_ranks_every_method_on_the_evaluation_pool(built):
     )
     assert set(pool.customer_id) == set(redeemers.customer_id)
     table = query(warehouse, "select * from marts.offline_evaluation")
-    assert set(table.method) == {
-        "random",
-        "global_popularity",
-        "segment_popularity",
-        "p_topfreq",
-        "logistic_regression",
-        "lightgbm",
-        "oracle",
-    }
+    assert set(table.method) == {"random", *RANKERS, "oracle"}
+    assert "wide_deep" in RANKERS
     assert (table.evaluation_cutoff == cutoff).all()
     value = table.set_index(["method", "subset", "metric"]).metric_value
     assert value[("oracle", "all", "ndcg")] > value[("random", "all", "ndcg")]
