@@ -47,8 +47,9 @@ else:
         ),
         width="stretch",
     )
+    columns = {"ndcg": "NDCG@10", "recall": "Recall@10", "mrr": "MRR", PAIRED_GAIN: "NDCG@10 − P-TopFreq (paired)"}
     table = learned.pivot_table(index="ranker", columns="metric", values="metric_value").round(4)
-    table = table.rename(columns={"ndcg": "NDCG@10", "recall": "Recall@10", "mrr": "MRR", PAIRED_GAIN: "vs P-TopFreq"})
+    table = table[[c for c in columns if c in table.columns]].rename(columns=columns)
     st.dataframe(table, width="stretch")
     if not served.empty:
         chosen = served.chosen_model.iloc[0]
@@ -81,11 +82,15 @@ st.plotly_chart(
         x="gain",
         y="data",
         color="line",
+        facet_col="line",
         error_x=gains.high - gains.gain,
         error_x_minus=gains.gain - gains.low,
         title="NDCG@10 minus Phase 1's, paired per customer (95% intervals)",
         labels={"gain": "NDCG@10 − Phase 1", "data": "", "line": ""},
-    ).add_vline(x=0, line_dash="dot"),
+    )
+    .add_vline(x=0, line_dash="dot")
+    .for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+    .update_layout(showlegend=False),
     width="stretch",
 )
 st.dataframe(
