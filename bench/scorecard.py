@@ -5,10 +5,11 @@ Journey.
 Each data set is built twice from the same landing: without Item2Vec
 (`--vars '{item2vec_enabled: false}'`: the four heuristic candidate strategies, no
 similarity features) and with the project's defaults (the item2vec strategy and features).
-Every ranker of metro_offers.ranking.rankers is then trained on each build's training pools
-(with the parameters its validation chose) and ranks its evaluation pool, as the offline
-evaluation does. A scorecard line is the ranker the build's selection rule would serve
-(best validation NDCG@10, a baseline on ties) among the rankers that line allows:
+Every ranker of metro_offers.ranking.rankers is then trained on each build's training pools,
+sampled as the build samples them (var ranker_max_lists_per_pool), with the parameters its
+validation chose, and ranks its evaluation pool: the offline evaluation's procedure. A
+scorecard line is the ranker the build's selection rule would serve (best validation
+NDCG@10, a baseline on ties) among the rankers that line allows:
 
     Phase 1         without Item2Vec; baselines, logistic regression, LightGBM
     + Item2Vec      with Item2Vec;    the same rankers
@@ -44,12 +45,14 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import yaml
 
 from metro_offers.adapters import completejourney as cj
 from metro_offers.adapters import completejourney_benchmark as cj_bench
 from metro_offers.evaluation import method_scores
 from metro_offers.evaluation_report import METHOD_LABELS
 from metro_offers.metrics import list_metrics, rank_within_customer, resample_weights
+from metro_offers.ranking.data import sample_training_lists
 from metro_offers.ranking.rankers import RANKERS
 from metro_offers.ranking.registry import live_entry
 from metro_offers.ranking.selection import EVALUATION_POOL
@@ -76,6 +79,7 @@ LINES = {
 }
 REFERENCE = "Phase 1"
 DEFAULT_RUN = [name for name in CONFIGURATIONS if not name.startswith("tiny_")] + ["completejourney"]
+MAX_LISTS_PER_POOL = int(yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]["ranker_max_lists_per_pool"])
 
 
 def run(command: list[str], env: dict) -> str:
@@ -111,7 +115,8 @@ def synthetic_build(workdir: Path, data: Path, build: str) -> tuple[dict, pd.Dat
     run([CLI, "build", "--data-dir", str(data), *(["--vars", json.dumps(overrides)] if overrides else [])], env)
     seconds = time.perf_counter() - started
     with duckdb.connect(env["METRO_WAREHOUSE"], read_only=True) as con:
-        examples = con.sql("select * from marts.pool_examples").df()
+        # the training pools sampled as the build samples them (its offline evaluation does the same)
+        examples = sample_training_lists(con.table("marts.pool_examples"), MAX_LISTS_PER_POOL).df()
     entry = live_entry(Path(env["METRO_MODEL_STORE"]))
     candidates = examples[examples["pool"] == EVALUATION_POOL].sort_values(["customer_id", "offer_id"])
     candidates = candidates.reset_index(drop=True)

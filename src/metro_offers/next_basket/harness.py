@@ -1,0 +1,57 @@
+"""Judging next-basket methods: each method's top-k lists against the first basket after the
+cutoff, full ranking, Recall@k, NDCG@k and hit rate@k per customer, overall and for the
+repeat and the explore target items, with bootstrap 95% intervals over customers (the same
+resamples for every method, so differences between methods can be paired)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from metro_offers.metrics import bootstrap_means, list_metrics, resample_weights
+from metro_offers.next_basket.task import NextBasketTask
+
+METRICS = ("recall", "ndcg", "hit_rate")
+SUBSETS = {"all": None, "repeat": True, "explore": False}
+
+
+def per_customer(task: NextBasketTask, ranked: pd.DataFrame, k: int, subset: str) -> pd.DataFrame:
+    """One row per judged customer with a target item in ``subset``: its Recall@k, NDCG@k
+    and hit rate@k (a customer the method gave no list scores 0)."""
+    targets = task.targets if SUBSETS[subset] is None else task.targets[task.targets.repeat == SUBSETS[subset]]
+    n_relevant = targets.groupby("customer_id").size()
+    hits = ranked.merge(targets.assign(relevant=True)[["customer_id", "product_id", "relevant"]], how="left")
+    metrics = list_metrics(
+        hits.customer_id.to_numpy(),
+        hits["rank"].to_numpy(),
+        hits.relevant.astype("boolean").fillna(False).to_numpy(bool),
+        n_relevant,
+        k,
+    )
+    return metrics[list(METRICS)]
+
+
+def evaluate(task: NextBasketTask, lists: dict[str, pd.DataFrame], k: int, samples: int, seed: int) -> pd.DataFrame:
+    """method, subset, metric, value, ci_low, ci_high, customers for every method's lists."""
+    rows = []
+    for subset in SUBSETS:
+        frames = {method: per_customer(task, ranked, k, subset) for method, ranked in lists.items()}
+        customers = next(iter(frames.values())).index
+        weights = resample_weights(len(customers), samples, seed)
+        for method, frame in frames.items():
+            frame = frame.reindex(customers)
+            replicates = bootstrap_means(frame, weights)
+            low, high = np.percentile(replicates, [2.5, 97.5], axis=0)
+            for i, metric in enumerate(METRICS):
+                rows.append(
+                    {
+                        "method": method,
+                        "subset": subset,
+                        "metric": metric,
+                        "value": float(frame[metric].mean()),
+                        "ci_low": float(low[i]),
+                        "ci_high": float(high[i]),
+                        "customers": len(frame),
+                    }
+                )
+    return pd.DataFrame(rows)

@@ -1,0 +1,51 @@
+"""The next-basket task: for each customer with history before a global cutoff and a basket
+on or after it, predict the products of that first basket from the history alone. Every
+method ranks the whole catalogue (no sampled negatives); a target product is a *repeat*
+item when the customer bought it before the cutoff, an *explore* item otherwise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+LINE_COLUMNS = ("customer_id", "basket_id", "basket_time", "product_id")
+
+
+@dataclass
+class NextBasketTask:
+    """history: the lines before the cutoff of the customers judged (LINE_COLUMNS);
+    targets: customer_id, product_id (each once) of their first basket on or after it, with
+    ``repeat``; popularity_lines: every customer's lines before the cutoff (what popularity
+    counts)."""
+
+    cutoff: pd.Timestamp
+    history: pd.DataFrame
+    targets: pd.DataFrame
+    popularity_lines: pd.DataFrame
+
+    @classmethod
+    def from_lines(cls, lines: pd.DataFrame, cutoff) -> NextBasketTask:
+        missing = [c for c in LINE_COLUMNS if c not in lines.columns]
+        if missing:
+            raise KeyError(f"order lines lack {missing}; expected {list(LINE_COLUMNS)}")
+        cutoff = pd.Timestamp(cutoff)
+        lines = lines[list(LINE_COLUMNS)]
+        before = lines[lines.basket_time < cutoff]
+        after = lines[lines.basket_time >= cutoff]
+        if before.empty or after.empty:
+            raise ValueError(f"no lines before {cutoff.date()} or none on or after it")
+        first = after.sort_values(["basket_time", "basket_id"]).groupby("customer_id").basket_id.first()
+        targets = after[after.basket_id.isin(first)][["customer_id", "product_id"]].drop_duplicates()
+        targets = targets[targets.customer_id.isin(before.customer_id.unique())]
+        history = before[before.customer_id.isin(targets.customer_id.unique())]
+        bought = history[["customer_id", "product_id"]].drop_duplicates().assign(repeat=True)
+        targets = targets.merge(bought, on=["customer_id", "product_id"], how="left")
+        targets["repeat"] = targets["repeat"].astype("boolean").fillna(False).astype(bool)
+        targets = targets.sort_values(["customer_id", "product_id"]).reset_index(drop=True)
+        return cls(cutoff, history.reset_index(drop=True), targets, before)
+
+    @property
+    def customers(self) -> np.ndarray:
+        return np.sort(self.targets.customer_id.unique())
