@@ -1,0 +1,149 @@
+"""Next-basket recommendation: the baselines a sequential model must beat, on the default
+synthetic data and on The Complete Journey (metro_offers.next_basket).
+
+Task: for every customer with history before a global cutoff and a basket on or after it,
+the products of that first basket; full ranking over the catalogue; Recall@10, NDCG@10 and
+hit rate@10 with bootstrap 95% intervals over customers, overall and for repeat (bought
+before) and explore (new) items. Methods: popularity (distinct buyers in the var
+segment_popularity_window_days days before the cutoff), P-TopFreq, GP-TopFreq and TIFU-KNN
+with the paper's settings (300 neighbours, decays 0.9 / 0.7, alpha 0.7, 7 groups).
+
+Synthetic: the accepted order lines of a built warehouse (staging), cutoff = its last
+build's run date minus var evaluation_holdout_days. The Complete Journey: its merchandise
+transactions from the pinned package, cutoff 2017-10-01 (its benchmark's).
+
+    python bench/next_basket.py                 # both (about 10 min on 2 cores)
+    python bench/next_basket.py --only synthetic
+
+Writes bench/results/next_basket.json and the README's next-basket table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import yaml
+
+from metro_offers.adapters import completejourney as cj
+from metro_offers.adapters.completejourney_benchmark import DEFAULT_CUTOFF
+from metro_offers.next_basket import baselines, harness
+from metro_offers.next_basket.task import NextBasketTask
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from readme_sections import write_section  # noqa: E402 - bench/ is not a package
+
+K = 10
+SAMPLES = 1000
+SEED = 7
+VARS = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
+POPULARITY_DAYS = int(VARS["segment_popularity_window_days"])
+RESULTS = ROOT / "bench" / "results" / "next_basket.json"
+LABELS = {
+    "popularity": "Popularity",
+    "p_topfreq": "P-TopFreq",
+    "gp_topfreq": "GP-TopFreq",
+    "tifu_knn": "TIFU-KNN",
+}
+
+
+def synthetic_lines(warehouse: Path) -> tuple[pd.DataFrame, dt.date]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        lines = con.sql(
+            "select orders.customer_id, orders.order_id as basket_id, cast(orders.order_date as timestamp) "
+            "as basket_time, items.product_id from staging.stg_metro__orders as orders "
+            "inner join staging.stg_metro__order_items as items on orders.order_id = items.order_id"
+        ).df()
+        run_date = con.sql("select max(run_date) from ops.pipeline_runs where status = 'success'").fetchall()[0][0]
+    return lines, run_date - dt.timedelta(days=int(VARS["evaluation_holdout_days"]))
+
+
+def completejourney_lines() -> tuple[pd.DataFrame, dt.date]:
+    source = cj.load_source(None)
+    merchandise = source["products"].loc[cj.is_merchandise(source["products"]), "product_id"]
+    lines = source["transactions"][source["transactions"].product_id.isin(merchandise)]
+    lines = lines.rename(columns={"household_id": "customer_id", "transaction_timestamp": "basket_time"})
+    return lines[["customer_id", "basket_id", "basket_time", "product_id"]], DEFAULT_CUTOFF
+
+
+def measure(name: str, lines: pd.DataFrame, cutoff: dt.date) -> dict:
+    task = NextBasketTask.from_lines(lines, cutoff)
+    print(
+        f"[next basket] {name}: {task.customers.size:,} customers, {len(task.targets):,} target items "
+        f"({task.targets.repeat.mean():.0%} repeat), cutoff {cutoff}",
+        flush=True,
+    )
+    methods = {
+        "popularity": lambda: baselines.popularity(task, K, POPULARITY_DAYS),
+        "p_topfreq": lambda: baselines.p_topfreq(task, K, POPULARITY_DAYS),
+        "gp_topfreq": lambda: baselines.gp_topfreq(task, K, POPULARITY_DAYS),
+        "tifu_knn": lambda: baselines.tifu_knn(task, K, baselines.TifuKnnSettings()),
+    }
+    lists, seconds = {}, {}
+    for method, rank in methods.items():
+        started = time.perf_counter()
+        lists[method] = rank()
+        seconds[method] = round(time.perf_counter() - started, 1)
+        print(f"   {method}: {seconds[method]} s", flush=True)
+    result = harness.evaluate(task, lists, K, SAMPLES, SEED)
+    return {
+        "name": name,
+        "cutoff": str(cutoff),
+        "customers": int(task.customers.size),
+        "target_items": len(task.targets),
+        "repeat_share": round(float(task.targets.repeat.mean()), 4),
+        "seconds": seconds,
+        "rows": result.round(4).to_dict("records"),
+    }
+
+
+def _cell(rows: list[dict], method: str, subset: str, metric: str) -> str:
+    [row] = [r for r in rows if r["method"] == method and r["subset"] == subset and r["metric"] == metric]
+    return f"{row['value']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
+
+
+def table(results: list[dict], measured_at: str) -> str:
+    lines = [
+        f"Measured {measured_at} with `python bench/next_basket.py` on this project's machine (2 cores); "
+        "full ranking over the catalogue, 95% bootstrap intervals over customers:",
+        "",
+        "| data | method | Recall@10 | NDCG@10 | HR@10 | Recall@10 repeat | Recall@10 explore |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        name = f"{result['name']} ({result['customers']:,} customers, {result['repeat_share']:.0%} repeat items)"
+        for method, label in LABELS.items():
+            cells = [_cell(result["rows"], method, "all", m) for m in ("recall", "ndcg", "hit_rate")]
+            cells += [_cell(result["rows"], method, s, "recall") for s in ("repeat", "explore")]
+            lines.append(f"| {name} | {label} | " + " | ".join(cells) + " |")
+            name = ""
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", choices=["synthetic", "completejourney"], default=None)
+    parser.add_argument("--warehouse", type=Path, default=ROOT / "warehouse" / "metro_offers.duckdb")
+    args = parser.parse_args()
+    results = []
+    if args.only in (None, "synthetic"):
+        results.append(measure("50k_default", *synthetic_lines(args.warehouse)))
+    if args.only in (None, "completejourney"):
+        results.append(measure("completejourney", *completejourney_lines()))
+    measured_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    RESULTS.write_text(json.dumps({"measured_at": measured_at, "results": results}, indent=2))
+    text = table(results, measured_at)
+    if args.only is None:
+        write_section("next_basket", text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
