@@ -61,6 +61,7 @@ SNAPSHOT_TABLES: dict[str, str] = {
     """,
     "customer_features": "select * from wh.marts.customer_features order by customer_id",
     "model_registry": "select * from wh.marts.model_registry order by trained_at, model_version",
+    "drift_settings": "select * from wh.marts.drift_settings",
     "offline_evaluation": "select * from wh.marts.offline_evaluation",
     "drift_log": "select * from wh.marts.drift_log order by run_date, feature",
     "candidate_strategy_stats": "select * from wh.marts.candidate_strategy_stats",

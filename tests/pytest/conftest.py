@@ -152,6 +152,7 @@ def drift_builds(built, tmp_path_factory):
         states[name] = {
             "drift_log": query(warehouse, "select * from marts.drift_log order by feature"),
             "registry": query(warehouse, "select * from marts.model_registry order by trained_at, model_version"),
+            "drift_settings": query(warehouse, "select * from marts.drift_settings"),
         }
 
     build("earlier", earlier)

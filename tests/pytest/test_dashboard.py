@@ -5,8 +5,10 @@ visiting every page and the docs site's lineage of recommendations."""
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 
+import duckdb
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -83,6 +85,28 @@ def test_the_embeddings_view_maps_products_and_finds_neighbours(app, built):
     similarity[3] = -np.inf
     assert shown.product_id.tolist() == products.product_id.to_numpy()[np.argsort(-similarity)[:10]].tolist()
     assert shown.similarity.is_monotonic_decreasing
+
+
+def test_the_drift_view_reads_the_thresholds_of_the_build_it_shows(drift_builds, monkeypatch, tmp_path):
+    """The drift fixture's last build retrained on 3+ alerts: the view says so with the
+    threshold the snapshot carries (drift_settings), not dbt_project.yml's - here a copy of
+    the snapshot says 4 and a warn line of 0.2."""
+    warehouse, _, _ = drift_builds
+    snapshot = tmp_path / "snapshot.duckdb"
+    shutil.copy(default_snapshot_path(warehouse), snapshot)
+    with duckdb.connect(str(snapshot)) as con:
+        con.execute("update drift_settings set retrain_min_alert_features = 4, psi_warn = 0.2")
+    monkeypatch.setenv("METRO_SNAPSHOT", str(snapshot))
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    app.switch_page("pages/feature_drift.py").run()
+    assert not app.exception
+    assert any("(threshold 4): retraining recommended" in e.value for e in app.error)
+    # a snapshot published before it carried its settings says so instead of guessing
+    with duckdb.connect(str(snapshot)) as con:
+        con.execute("drop table drift_settings")
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    app.switch_page("pages/feature_drift.py").run()
+    assert not app.exception and any("predates the drift settings" in w.value for w in app.warning)
 
 
 def test_without_a_snapshot_the_page_says_what_to_do(monkeypatch, tmp_path):

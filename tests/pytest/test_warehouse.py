@@ -364,6 +364,9 @@ def test_drift_is_logged_per_run_date_and_retrains_when_it_recommends(drift_buil
         log = states[name]["drift_log"]
         assert set(log.run_date) == {pd.Timestamp(later)} and sorted(log.feature) == sorted(features)
         assert (log.severity == "alert").sum() >= 3
+    # each build records the settings it judged by, overrides included (the dashboard draws them)
+    assert states["rule_out_of_reach"]["drift_settings"].retrain_min_alert_features.tolist() == [999]
+    assert states["later"]["drift_settings"].retrain_min_alert_features.tolist() == [3]
     # with the rule out of reach nothing is recommended and the same model stays live
     assert not states["rule_out_of_reach"]["drift_log"].retrain_recommended.any()
     pd.testing.assert_frame_equal(states["rule_out_of_reach"]["registry"], states["earlier"]["registry"])

@@ -72,11 +72,16 @@ def selected_segments() -> list[str]:
     return list(st.session_state.get("segments") or SEGMENTS)
 
 
-def thresholds() -> dict:
-    """Drift thresholds from dbt_project.yml's vars (the one place they live)."""
-    from metro_offers.cli import dbt_vars
-
-    values = dbt_vars()
-    return {name: float(values[name]) for name in ("psi_warn", "psi_alert")} | {
-        "retrain_min_alert_features": int(values["retrain_min_alert_features"])
+def thresholds() -> dict | None:
+    """The drift thresholds of the build that made the snapshot (its drift_settings), or None
+    for a snapshot published before it carried them."""
+    try:
+        settings = query("select psi_warn, psi_alert, retrain_min_alert_features from drift_settings")
+    except duckdb.CatalogException:
+        return None
+    row = settings.iloc[0]
+    return {
+        "psi_warn": float(row.psi_warn),
+        "psi_alert": float(row.psi_alert),
+        "retrain_min_alert_features": int(row.retrain_min_alert_features),
     }
