@@ -28,7 +28,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,7 +45,7 @@ from metro_offers.ranking.selection import EVALUATION_POOL
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from quality_matrix import CONFIGURATIONS  # noqa: E402 - the matrix's generator options
+from quality_matrix import CONFIGURATIONS, run  # noqa: E402 - the matrix's generator options and runner
 from readme_sections import write_section  # noqa: E402
 
 CLI = str(Path(sys.executable).parent / "metro-offers")
@@ -69,13 +68,6 @@ VARIANTS = {
         },
     },
 }
-
-
-def run(command: list[str], env: dict) -> str:
-    completed = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
-    if completed.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
-    return completed.stdout
 
 
 def build(data: Path, workdir: Path, variant: str, extra_vars: dict) -> tuple[Path, Path, float]:

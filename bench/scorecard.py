@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -51,7 +50,7 @@ from metro_offers.adapters import completejourney as cj
 from metro_offers.adapters import completejourney_benchmark as cj_bench
 from metro_offers.evaluation import method_scores
 from metro_offers.evaluation_report import METHOD_LABELS
-from metro_offers.metrics import list_metrics, rank_within_customer, resample_weights
+from metro_offers.metrics import list_metrics, mean_intervals, rank_within_customer, resample_weights
 from metro_offers.ranking.data import sample_training_lists
 from metro_offers.ranking.rankers import RANKERS
 from metro_offers.ranking.registry import live_entry
@@ -59,7 +58,7 @@ from metro_offers.ranking.selection import EVALUATION_POOL
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from quality_matrix import CONFIGURATIONS  # noqa: E402 - the matrix's generator options
+from quality_matrix import CONFIGURATIONS, run  # noqa: E402 - the matrix's generator options and runner
 from readme_sections import write_section  # noqa: E402
 
 CLI = str(Path(sys.executable).parent / "metro-offers")
@@ -80,13 +79,6 @@ LINES = {
 REFERENCE = "Phase 1"
 DEFAULT_RUN = [name for name in CONFIGURATIONS if not name.startswith("tiny_")] + ["completejourney"]
 MAX_LISTS_PER_POOL = int(yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]["ranker_max_lists_per_pool"])
-
-
-def run(command: list[str], env: dict) -> str:
-    completed = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
-    if completed.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
-    return completed.stdout
 
 
 def environment(workdir: Path, build: str) -> dict:
@@ -159,10 +151,8 @@ def selected(validation: pd.DataFrame, allowed: tuple[str, ...]) -> str:
 
 
 def interval(values: pd.Series) -> dict:
-    weights = resample_weights(len(values), SAMPLES, SEED)
-    replicates = weights @ values.to_numpy(dtype=float) / len(values)
-    low, high = np.percentile(replicates, [2.5, 97.5])
-    return {"value": round(float(values.mean()), 4), "ci_low": round(float(low), 4), "ci_high": round(float(high), 4)}
+    row = mean_intervals(values.to_frame(), resample_weights(len(values), SAMPLES, SEED)).iloc[0]
+    return {key: round(float(value), 4) for key, value in row.items()}
 
 
 def paired(a: pd.Series, b: pd.Series) -> dict:

@@ -76,6 +76,14 @@ def bootstrap_means(values: pd.DataFrame, weights: np.ndarray) -> np.ndarray:
         return (weights @ filled) / (weights @ defined)
 
 
+def mean_intervals(values: pd.DataFrame, weights: np.ndarray) -> pd.DataFrame:
+    """Each column's mean with the 2.5 and 97.5 percentiles of its bootstrap replicates
+    (bootstrap_means with ``weights``): one row per column of values, with value, ci_low and
+    ci_high."""
+    low, high = np.percentile(bootstrap_means(values, weights), [2.5, 97.5], axis=0)
+    return pd.DataFrame({"value": values.mean(), "ci_low": low, "ci_high": high})
+
+
 def resample_weights(n_customers: int, samples: int, seed: int) -> np.ndarray:
     """How often each customer is drawn in each bootstrap resample (customers with equal
     probability, with replacement)."""

@@ -33,8 +33,8 @@ from metro_offers.evaluation_report import METHOD_LABELS as RANKING_LABELS
 from metro_offers.metrics import (
     PAIRED_GAIN,
     auc,
-    bootstrap_means,
     list_metrics,
+    mean_intervals,
     paired_gains,
     rank_within_customer,
     resample_weights,
@@ -59,19 +59,10 @@ METHOD_LABELS = {
 def _metric_rows(task: str, method: str, per_group: pd.DataFrame, samples: int, seed: int) -> list[dict]:
     """One row per column of per_group: its mean over the lists and the bootstrap 95%
     interval (the same resamples for every column)."""
-    replicates = bootstrap_means(per_group, resample_weights(len(per_group), samples, seed))
-    low, high = np.percentile(replicates, [2.5, 97.5], axis=0)
+    intervals = mean_intervals(per_group, resample_weights(len(per_group), samples, seed))
     return [
-        {
-            "task": task,
-            "method": method,
-            "metric": metric,
-            "value": float(per_group[metric].mean()),
-            "ci_low": float(low[i]),
-            "ci_high": float(high[i]),
-            "lists": len(per_group),
-        }
-        for i, metric in enumerate(per_group.columns)
+        {"task": task, "method": method, "metric": metric, **row.astype(float).to_dict(), "lists": len(per_group)}
+        for metric, row in intervals.iterrows()
     ]
 
 

@@ -5,10 +5,9 @@ resamples for every method, so differences between methods can be paired)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from metro_offers.metrics import bootstrap_means, list_metrics, resample_weights
+from metro_offers.metrics import list_metrics, mean_intervals, resample_weights
 from metro_offers.next_basket.task import NextBasketTask
 
 METRICS = ("recall", "ndcg", "hit_rate")
@@ -39,19 +38,10 @@ def evaluate(task: NextBasketTask, lists: dict[str, pd.DataFrame], k: int, sampl
         customers = next(iter(frames.values())).index
         weights = resample_weights(len(customers), samples, seed)
         for method, frame in frames.items():
-            frame = frame.reindex(customers)
-            replicates = bootstrap_means(frame, weights)
-            low, high = np.percentile(replicates, [2.5, 97.5], axis=0)
-            for i, metric in enumerate(METRICS):
-                rows.append(
-                    {
-                        "method": method,
-                        "subset": subset,
-                        "metric": metric,
-                        "value": float(frame[metric].mean()),
-                        "ci_low": float(low[i]),
-                        "ci_high": float(high[i]),
-                        "customers": len(frame),
-                    }
-                )
+            intervals = mean_intervals(frame.reindex(customers), weights)
+            rows += [
+                {"method": method, "subset": subset, "metric": metric, **row.astype(float).to_dict()}
+                | {"customers": len(customers)}
+                for metric, row in intervals.iterrows()
+            ]
     return pd.DataFrame(rows)
