@@ -26,11 +26,11 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from metro_offers.ranking.data import RankingData, sample_training_lists
+from metro_offers.ranking.data import sample_training_lists
 from metro_offers.ranking.features import POOL_KEY_COLUMNS, POOL_LABEL_COLUMNS, ranker_features
 from metro_offers.ranking.rankers import RANKERS
 from metro_offers.ranking.scoring import SCORING_BATCH_ROWS
-from metro_offers.ranking.selection import EVALUATION_POOL, is_training_pool, validation_split
+from metro_offers.ranking.selection import EVALUATION_POOL, fit_ranker, is_training_pool, validation_split
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
@@ -62,7 +62,7 @@ def train(name: str, frame, features) -> tuple[object, dict]:
     selection_seconds = time.perf_counter() - started
     labelled = frame[is_training_pool(frame["pool"]) | (frame["pool"] == EVALUATION_POOL)]
     started = time.perf_counter()
-    model = ranker.fit(RankingData.from_pool_examples(labelled, features), None, chosen.parameters())
+    model = fit_ranker(name, labelled, chosen.parameters(), features)
     refit_seconds = time.perf_counter() - started
     record = {
         "selection_fit_seconds": round(selection_seconds, 2),

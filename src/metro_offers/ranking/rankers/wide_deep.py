@@ -114,28 +114,30 @@ class Preprocessing:
             columns.append(np.where(found, position + 1, 0))
         return np.column_stack(columns).astype(np.int64) if columns else np.zeros((len(x), 0), dtype=np.int64)
 
-    def _cross_parts(self, x: pd.DataFrame) -> dict[str, tuple[np.ndarray, int]]:
-        """Each cross input as (codes, number of codes)."""
+    def code_counts(self) -> dict[str, int]:
+        """How many codes each cross input has: a category's levels plus 'unknown', bought
+        before (no, yes, missing), the discount bands plus 'missing'."""
+        counts = {c: len(levels) + 1 for c, levels in self.categories.items()}
+        return counts | {"bought_before": 3, "discount_band": len(self.discount_edges) + 2}
+
+    def _cross_codes(self, x: pd.DataFrame) -> dict[str, np.ndarray]:
         codes = self.category_codes(x)
-        parts = {c: (codes[:, i], len(self.categories[c]) + 1) for i, c in enumerate(self.categories)}
+        parts = {c: codes[:, i] for i, c in enumerate(self.categories)}
         bought = x["bought_before"].to_numpy(dtype=float)
-        parts["bought_before"] = (np.where(np.isnan(bought), 2, bought > 0).astype(np.int64), 3)
+        parts["bought_before"] = np.where(np.isnan(bought), 2, bought > 0).astype(np.int64)
         discount = x["discount_pct"].to_numpy(dtype=float)
         band = np.searchsorted(np.asarray(self.discount_edges), discount, side="right")
-        missing_band = len(self.discount_edges) + 1
-        parts["discount_band"] = (np.where(np.isnan(discount), missing_band, band).astype(np.int64), missing_band + 1)
+        parts["discount_band"] = np.where(np.isnan(discount), len(self.discount_edges) + 1, band).astype(np.int64)
         return parts
 
     def cross_sizes(self) -> list[int]:
-        sizes = {c: len(levels) + 1 for c, levels in self.categories.items()}
-        sizes |= {"bought_before": 3, "discount_band": len(self.discount_edges) + 2}
-        return [sizes[a] * sizes[b] for a, b in WIDE_CROSSES]
+        counts = self.code_counts()
+        return [counts[a] * counts[b] for a, b in WIDE_CROSSES]
 
     def crosses(self, x: pd.DataFrame) -> np.ndarray:
         """One column per wide cross: first code x (codes of the second) + second code."""
-        parts = self._cross_parts(x)
-        columns = [parts[a][0] * parts[b][1] + parts[b][0] for a, b in WIDE_CROSSES]
-        return np.column_stack(columns).astype(np.int64)
+        codes, counts = self._cross_codes(x), self.code_counts()
+        return np.column_stack([codes[a] * counts[b] + codes[b] for a, b in WIDE_CROSSES]).astype(np.int64)
 
 
 # ---------------------------------------------------------------- the network
