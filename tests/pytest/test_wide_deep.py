@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 
 from metro_offers.ranking import rankers, registry, selection
-from metro_offers.ranking.data import RankingData
 from metro_offers.ranking.rankers import wide_deep
 from metro_offers.ranking.rankers.wide_deep import Preprocessing, WideDeepRanker, safetensors_metadata
 from metro_offers.ranking.scoring import score_candidates
@@ -113,11 +112,7 @@ def test_the_safetensors_artifact_round_trips_and_explanations_add_up(split, tmp
     np.testing.assert_allclose(parts.sum(axis=1), model.score(rows), atol=0.02)
     # the label follows category affinity and discount (pool_examples 'affinity'): affinity leads
     assert model.importance().idxmax() == "category_affinity_score"
-    assert data_auc(valid, model) > 0.7
-
-
-def data_auc(data: RankingData, model) -> float:
-    return data.auc(model.score(data.x))
+    assert valid.auc(model.score(valid.x)) > 0.7
 
 
 def test_wide_and_deep_is_selected_served_and_registered_with_its_curves(tmp_path, monkeypatch):
