@@ -5,8 +5,11 @@ Task: for every customer with history before a global cutoff and a basket on or 
 the products of that first basket; full ranking over the catalogue; Recall@10, NDCG@10 and
 hit rate@10 with bootstrap 95% intervals over customers, overall and for repeat (bought
 before) and explore (new) items. Methods: popularity (distinct buyers in the var
-segment_popularity_window_days days before the cutoff), P-TopFreq, GP-TopFreq and TIFU-KNN
-with the paper's settings (300 neighbours, decays 0.9 / 0.7, alpha 0.7, 7 groups).
+segment_popularity_window_days days before the cutoff), P-TopFreq, GP-TopFreq, TIFU-KNN
+with the paper's settings (300 neighbours, decays 0.9 / 0.7, alpha 0.7, 7 groups), SASRec
+(the sasrec_* vars of dbt_project.yml) and SASRec mixed with the customer's own purchase
+frequency (weight tuned on SASRec's validation slice). SASRec's training and scoring times
+are its budgets' measure (issue 15: training <= 3 min, scoring <= 30 s at the default scale).
 
 Synthetic: the accepted order lines of a built warehouse (staging), cutoff = its last
 build's run date minus var evaluation_holdout_days. The Complete Journey: its merchandise
@@ -33,7 +36,8 @@ import yaml
 
 from metro_offers.adapters import completejourney as cj
 from metro_offers.adapters.completejourney_benchmark import DEFAULT_CUTOFF
-from metro_offers.next_basket import baselines, harness
+from metro_offers.next_basket import harness, methods
+from metro_offers.next_basket.sasrec import SasrecSettings
 from metro_offers.next_basket.task import NextBasketTask
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,12 +50,6 @@ SEED = 7
 VARS = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
 POPULARITY_DAYS = int(VARS["segment_popularity_window_days"])
 RESULTS = ROOT / "bench" / "results" / "next_basket.json"
-LABELS = {
-    "popularity": "Popularity",
-    "p_topfreq": "P-TopFreq",
-    "gp_topfreq": "GP-TopFreq",
-    "tifu_knn": "TIFU-KNN",
-}
 
 
 def synthetic_lines(warehouse: Path) -> tuple[pd.DataFrame, dt.date]:
@@ -80,26 +78,20 @@ def measure(name: str, lines: pd.DataFrame, cutoff: dt.date) -> dict:
         f"({task.targets.repeat.mean():.0%} repeat), cutoff {cutoff}",
         flush=True,
     )
-    methods = {
-        "popularity": lambda: baselines.popularity(task, K, POPULARITY_DAYS),
-        "p_topfreq": lambda: baselines.p_topfreq(task, K, POPULARITY_DAYS),
-        "gp_topfreq": lambda: baselines.gp_topfreq(task, K, POPULARITY_DAYS),
-        "tifu_knn": lambda: baselines.tifu_knn(task, K, baselines.TifuKnnSettings()),
-    }
-    lists, seconds = {}, {}
-    for method, rank in methods.items():
-        started = time.perf_counter()
-        lists[method] = rank()
-        seconds[method] = round(time.perf_counter() - started, 1)
-        print(f"   {method}: {seconds[method]} s", flush=True)
-    result = harness.evaluate(task, lists, K, SAMPLES, SEED)
+    ranked = methods.rank(task, list(methods.METHODS), K, POPULARITY_DAYS, SasrecSettings.from_vars(VARS))
+    result = harness.evaluate(task, ranked.lists, K, SAMPLES, SEED)
     return {
         "name": name,
         "cutoff": str(cutoff),
         "customers": int(task.customers.size),
         "target_items": len(task.targets),
         "repeat_share": round(float(task.targets.repeat.mean()), 4),
-        "seconds": seconds,
+        "seconds": ranked.seconds,
+        "sasrec_training_seconds": ranked.training_seconds,
+        "sasrec_history": ranked.model.history,
+        "sasrec_best_epoch": ranked.model.best_epoch,
+        "mix_weight": ranked.mix_weight,
+        "mix_grid": ranked.mix_grid,
         "rows": result.round(4).to_dict("records"),
     }
 
@@ -119,11 +111,17 @@ def table(results: list[dict], measured_at: str) -> str:
     ]
     for result in results:
         name = f"{result['name']} ({result['customers']:,} customers, {result['repeat_share']:.0%} repeat items)"
-        for method, label in LABELS.items():
+        for method, label in methods.LABELS.items():
             cells = [_cell(result["rows"], method, "all", m) for m in ("recall", "ndcg", "hit_rate")]
             cells += [_cell(result["rows"], method, s, "recall") for s in ("repeat", "explore")]
             lines.append(f"| {name} | {label} | " + " | ".join(cells) + " |")
             name = ""
+    lines += [""] + [
+        f"SASRec on {r['name']}: trained in {r['sasrec_training_seconds']} s (best epoch {r['sasrec_best_epoch']} "
+        f"of {len(r['sasrec_history'])}), scored in {r['seconds']['sasrec']} s; frequency weight of the mix "
+        f"{r['mix_weight']}."
+        for r in results
+    ]
     return "\n".join(lines)
 
 

@@ -13,6 +13,10 @@ import pandas as pd
 LINE_COLUMNS = ("customer_id", "basket_id", "basket_time", "product_id")
 
 
+class NoTask(ValueError):
+    """The lines hold no basket before the cutoff or none on or after it."""
+
+
 @dataclass
 class NextBasketTask:
     """history: the lines before the cutoff of the customers judged (LINE_COLUMNS);
@@ -35,7 +39,7 @@ class NextBasketTask:
         before = lines[lines.basket_time < cutoff]
         after = lines[lines.basket_time >= cutoff]
         if before.empty or after.empty:
-            raise ValueError(f"no lines before {cutoff.date()} or none on or after it")
+            raise NoTask(f"no baskets before {cutoff.date()} or none on or after it")
         first = after.sort_values(["basket_time", "basket_id"]).groupby("customer_id").basket_id.first()
         targets = after[after.basket_id.isin(first)][["customer_id", "product_id"]].drop_duplicates()
         targets = targets[targets.customer_id.isin(before.customer_id.unique())]

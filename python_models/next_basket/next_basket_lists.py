@@ -1,0 +1,39 @@
+"""Every next-basket method's top-k lists for the customers with a basket on or after the
+next-basket cutoff (logic: metro_offers.next_basket; computed once per cutoff and kept in the
+model store)."""
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from metro_offers.next_basket.sasrec import SasrecSettings
+from metro_offers.next_basket.store import ensure_lists, evaluation_cutoff
+from metro_offers.ranking.registry import landing_files
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    meta = dbt.config.get("meta")
+    cutoff = evaluation_cutoff(
+        dt.date.fromisoformat(meta["run_date"]), int(meta["evaluation_holdout_days"]), int(meta["next_basket_every_days"])
+    )
+    # every basket before the run date (the task looks at the first one on or after the cutoff)
+    lines = (
+        dbt.ref("int_order_lines_enriched")
+        .filter(f"order_date < date '{meta['run_date']}'")
+        .project("customer_id, order_id as basket_id, cast(order_date as timestamp) as basket_time, product_id")
+        .df()
+    )
+    lists, _ = ensure_lists(
+        lines,
+        cutoff,
+        meta["next_basket_methods"].split(","),
+        int(meta["k"]),
+        int(meta["popularity_days"]),
+        SasrecSettings.from_vars(meta),
+        Path(meta["model_store_dir"]),
+        landing_files(Path(meta["raw_root"])),
+        force=str(meta["force_retrain"]).lower() == "true",
+    )
+    return lists.assign(cutoff=pd.Timestamp(cutoff).date())

@@ -1,0 +1,222 @@
+"""SASRec over baskets and its mix with the customer's own frequency: the sequences, the
+repeat logits and the loss by hand, causality, learning a planted pattern, reproducibility,
+the artifact, and the stored lists of the next-basket evaluation."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from metro_offers.next_basket import methods, sasrec, store
+from metro_offers.next_basket.repeat_explore import PersonalFrequency, mixed_top_k
+from metro_offers.next_basket.sequences import build_sequences, gap_bucket
+from metro_offers.next_basket.task import NextBasketTask
+from metro_offers.reference import project_root
+
+VARS = yaml.safe_load((project_root() / "dbt_project.yml").read_text())["vars"]
+SMALL = dataclasses.replace(
+    sasrec.SasrecSettings.from_vars(VARS),
+    max_baskets=4,
+    target_baskets=3,
+    max_basket_items=3,
+    dimensions=16,
+    blocks=1,
+    heads=2,
+    dropout=0.0,
+    learning_rate=0.02,
+    batch_size=32,
+    max_epochs=8,
+    patience=8,
+    validation_days=4,
+)
+
+
+def day(n: int) -> pd.Timestamp:
+    return pd.Timestamp("2026-01-01") + pd.Timedelta(days=n)
+
+
+def frame(rows) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["customer_id", "basket_id", "basket_time", "product_id"])
+
+
+def test_the_settings_come_from_the_vars_only():
+    assert sasrec.SasrecSettings.from_vars(VARS).max_baskets == VARS["sasrec_max_baskets"]
+    with pytest.raises(KeyError, match="sasrec_seed"):
+        sasrec.SasrecSettings.from_vars({k: v for k, v in VARS.items() if k != "sasrec_seed"})
+
+
+def test_gap_buckets_by_hand():
+    # edges 0, 1, 2, 4, 7, 14, 30: same day 1, next day 2, 3 days 4, a week 5, 8 days 6, 31 days 8
+    assert gap_bucket(np.array([np.nan, 0, 1, 3, 7, 8, 31])).tolist() == [0, 1, 2, 4, 5, 6, 8]
+
+
+def test_sequences_are_the_latest_baskets_right_aligned_with_their_gaps():
+    lines = frame(
+        [
+            (7, 1, day(0), 30), (7, 1, day(0), 10),
+            (7, 2, day(3), 20),
+            (7, 3, day(10), 10), (7, 3, day(10), 20), (7, 3, day(10), 30), (7, 3, day(10), 40),
+            (7, 4, day(11), 99),  # not in the catalogue: the basket is dropped
+            (8, 5, day(2), 20),
+        ]
+    )  # fmt: skip
+    seq = build_sequences(lines, np.array([10, 20, 30, 40]), slots=2, max_items=3)
+    assert seq.customers.tolist() == [7, 8]
+    # customer 7: its two latest baskets (2, then 3 cut at 3 products by id); codes = index + 1
+    assert seq.items[0].tolist() == [[2, 0, 0], [1, 2, 3]]
+    assert seq.items[1].tolist() == [[0, 0, 0], [2, 0, 0]]
+    # gaps: basket 2 came 3 days after basket 1 (bucket 4), basket 3 seven days after 2 (5)
+    assert seq.gaps.tolist() == [[4, 5], [0, 0]]
+    assert seq.basket_count.tolist() == [2, 1]
+
+
+def test_repeat_logits_by_hand():
+    # one sequence of three slots: empty, {1, 2}, {2, 3}; predictions after slot 1 and slot 2
+    items = torch.tensor([[[0, 0], [1, 2], [2, 3]]])
+    gate = torch.tensor([[0.5, 1.0, 2.0], [0.0, 1.0, 3.0]])
+    repeat, bought = sasrec.repeat_logits(items, torch.tensor([0, 0]), torch.tensor([1, 2]), gate, n_products=4)
+    log_half = np.log(0.5)
+    # after slot 1: products 1 and 2 in 1 of 1 basket, both in the latest: 0.5 + 0 + 2
+    # after slot 2: product 1 in 1 of 2 (not latest): log 1/2; 2 in 2 of 2 and latest: 3;
+    # product 3 in 1 of 2 and latest: log 1/2 + 3
+    np.testing.assert_allclose(repeat.numpy(), [[2.5, 2.5, 0.5, 0.5], [log_half, 3.0, log_half + 3, 0.0]], rtol=1e-6)
+    assert bought.tolist() == [[True, True, False, False], [True, True, True, False]]
+
+
+def test_the_loss_is_the_softmax_cross_entropy_of_the_next_basket_by_hand():
+    torch.manual_seed(0)
+    network = sasrec.build_network(5, SMALL).eval()
+    # 4 + 1 slots: empty, {1}, {2, 3}, {4}, {1, 5}; the last 3 baskets are targets, the first
+    # one is not (its input slot is empty)
+    items = torch.tensor([[[0, 0, 0], [1, 0, 0], [2, 3, 0], [4, 0, 0], [1, 5, 0]]])
+    gaps = torch.tensor([[0, 0, 3, 3, 3]])
+    loss = sasrec.basket_loss(network, items, gaps, target_baskets=3)
+    with torch.no_grad():
+        log_p = torch.log_softmax(
+            network(items[:, :-1], gaps[:, :-1], torch.tensor([0, 0, 0]), torch.tensor([1, 2, 3])), -1
+        )
+    # after {1}: {2, 3}; after {2, 3}: {4}; after {4}: {1, 5} (column = product - 1)
+    expected = -np.mean([(log_p[0, 1] + log_p[0, 2]) / 2, log_p[1, 3], (log_p[2, 0] + log_p[2, 4]) / 2])
+    assert loss.item() == pytest.approx(float(expected), rel=1e-5)
+    # with one target basket only the last prediction counts
+    only_last = sasrec.basket_loss(network, items, gaps, target_baskets=1)
+    assert only_last.item() == pytest.approx(float(-(log_p[2, 0] + log_p[2, 4]) / 2), rel=1e-5)
+
+
+def test_a_basket_sees_only_the_baskets_before_it():
+    torch.manual_seed(0)
+    network = sasrec.build_network(5, SMALL).eval()
+    items = torch.tensor([[[1, 0, 0], [2, 3, 0], [4, 0, 0], [5, 0, 0]]])
+    later = items.clone()
+    later[0, 3] = torch.tensor([1, 2, 0])
+    gaps = torch.zeros(1, 4, dtype=torch.int64)
+    with torch.no_grad():
+        before = network.encode(items, gaps)
+        after = network.encode(later, gaps)
+    torch.testing.assert_close(before[:, :3], after[:, :3])
+    assert not torch.allclose(before[:, 3], after[:, 3])
+
+
+CUTOFF = day(25)
+PLANTED = dataclasses.replace(SMALL, validation_days=10)
+
+
+def planted_lines(customers: int = 120) -> pd.DataFrame:
+    """After product 1 an odd customer buys product 2, an even one product 3, in the next
+    basket; each basket also holds one of products 4-9 at random. Four cycles, then {1} on
+    day 10, its follower on day 20 (the validation target: the validation cutoff is day 15),
+    {1} on day 21 and the follower on day 30 (judged: after the cutoff)."""
+    rng = np.random.default_rng(0)
+    rows, basket = [], 0
+    for customer in range(1, customers + 1):
+        t = 0
+        follower = 3 if customer % 2 == 0 else 2
+        for _ in range(4):
+            for product in (1, follower):
+                basket, t = basket + 1, t + 1
+                rows += [(customer, basket, day(t), product), (customer, basket, day(t), int(rng.integers(4, 10)))]
+        for when, product in ((10, 1), (20, follower), (21, 1), (30, follower)):
+            basket += 1
+            rows.append((customer, basket, day(when), product))
+    return frame(rows)
+
+
+def test_sasrec_learns_a_planted_sequence_and_is_reproducible():
+    lines = planted_lines()
+    data = sasrec.training_data(lines, CUTOFF, PLANTED)
+    model = sasrec.Sasrec.fit(data, PLANTED, echo=lambda _: None)
+    task = NextBasketTask.from_lines(lines, CUTOFF)
+    ranked = model.top_k(model.sequences(task.history), 1)
+    # after product 1: 2 for odd customers, 3 for even ones
+    follower = np.where(ranked.customer_id % 2 == 0, 3, 2)
+    assert (ranked.product_id == follower).mean() > 0.9
+    assert len(model.history) >= 1 and model.best_epoch >= 1
+    again = sasrec.Sasrec.fit(data, PLANTED, echo=lambda _: None)
+    for name, value in model.network.state_dict().items():  # the same weights (timings aside)
+        torch.testing.assert_close(again.network.state_dict()[name], value, rtol=0, atol=0)
+    assert [r["valid_ndcg_at_10"] for r in again.history] == [r["valid_ndcg_at_10"] for r in model.history]
+    # the artifact scores the same
+    loaded = sasrec.Sasrec.from_bytes(model.to_bytes())
+    sequences = model.sequences(task.history)
+    np.testing.assert_array_equal(next(loaded.probabilities(sequences))[1], next(model.probabilities(sequences))[1])
+    assert loaded.history == model.history and loaded.settings == model.settings
+
+
+def test_the_personal_frequency_and_the_mix_by_hand():
+    lines = frame([(1, 1, day(0), 10), (1, 1, day(0), 20), (1, 2, day(1), 10), (2, 3, day(0), 30)])
+    products = np.array([10, 20, 30])
+    frequency = PersonalFrequency.of(lines, np.array([1, 2]), products)
+    # customer 1: 10 in 2 of 2 baskets, 20 in 1 of 2; mean basket size 1.5; customer 2: 30
+    np.testing.assert_allclose(frequency.share.toarray(), [[1.0, 0.5, 0.0], [0.0, 0.0, 1.0]])
+    np.testing.assert_allclose(frequency.basket_size, [1.5, 1.0])
+
+    class Uniform:  # a model giving every product 1/3: the mix then follows the frequency
+        products = np.array([10, 20, 30])
+
+        def probabilities(self, sequences):
+            yield sequences.customers, np.full((len(sequences.customers), 3), 1 / 3)
+
+    seq = build_sequences(lines, products, slots=2, max_items=2)
+    lists = mixed_top_k(Uniform(), seq, lines, [0.5], k=3)[0.5]
+    # customer 1: 0.5 x (1, 0.5, 0) + 0.5 x 1.5 / 3 = 0.75, 0.5, 0.25
+    assert lists[lists.customer_id == 1].product_id.tolist() == [10, 20, 30]
+    assert lists[lists.customer_id == 2].product_id.tolist()[0] == 30
+
+
+def test_unknown_methods_are_refused():
+    task = NextBasketTask.from_lines(planted_lines(4), CUTOFF)
+    with pytest.raises(ValueError, match="unknown next-basket methods"):
+        methods.rank(task, ["popularity", "bert4rec"], 10, 30, SMALL)
+
+
+def test_the_lists_are_stored_per_cutoff_and_reused(tmp_path):
+    lines = planted_lines(40)
+    settings = dataclasses.replace(PLANTED, max_epochs=2)
+    args = (lines, CUTOFF.date(), ["p_topfreq", "sasrec", "sasrec_frequency_mix"], 3, 30, settings, tmp_path)
+    said = []
+    lists, meta = store.ensure_lists(*args, {"orders/a.parquet": 10}, echo=said.append)
+    assert set(lists.method) == {"p_topfreq", "sasrec", "sasrec_frequency_mix"}
+    assert meta["reason"] == "nothing stored for this cutoff" and meta["sasrec_history"]
+    assert (store.cutoff_dir(tmp_path, CUTOFF.date()) / "sasrec.safetensors").exists()
+    again, _ = store.ensure_lists(*args, {"orders/a.parquet": 10, "orders/b.parquet": 5}, echo=said.append)
+    assert said[-1].endswith("reusing the stored lists")
+    pd.testing.assert_frame_equal(again, lists)
+    _, changed = store.ensure_lists(*args, {"orders/a.parquet": 11}, echo=said.append)
+    assert changed["reason"].startswith("landing changed")
+    # the grid: 28-day steps on Mondays
+    assert store.evaluation_cutoff(day(40).date(), 28, 7).weekday() == 0
+
+
+def test_a_cutoff_with_nothing_after_it_gives_no_lists_and_says_why(tmp_path):
+    said = []
+    lists, meta = store.ensure_lists(
+        planted_lines(4), day(60).date(), ["p_topfreq"], 3, 30, PLANTED, tmp_path, {}, echo=said.append
+    )
+    assert lists.empty and list(lists.columns) == store.LIST_COLUMNS and meta == {}
+    assert "no evaluation (no baskets before 2026-03-02 or none on or after it)" in said[-1]
+    assert not (tmp_path / store.NEXT_BASKET_DIR).exists()
