@@ -15,9 +15,8 @@ from metro_offers.ranking.registry import landing_files
 def model(dbt, session):
     dbt.config(materialized="table")
     meta = dbt.config.get("meta")
-    cutoff = evaluation_cutoff(
-        dt.date.fromisoformat(meta["run_date"]), int(meta["evaluation_holdout_days"]), int(meta["next_basket_every_days"])
-    )
+    run_date = dt.date.fromisoformat(meta["run_date"])
+    cutoff = evaluation_cutoff(run_date, int(meta["evaluation_holdout_days"]), int(meta["next_basket_every_days"]))
     # every basket before the run date (the task looks at the first one on or after the cutoff)
     lines = (
         dbt.ref("int_order_lines_enriched")
