@@ -60,6 +60,9 @@ def test_popularity_and_the_personal_frequency_baselines_by_hand(task):
     filled = baselines.gp_topfreq(task, k=3, days=30)
     assert filled[filled.customer_id == 2].product_id.tolist() == [B, D, C]  # then the most popular
     assert filled.groupby("customer_id")["rank"].apply(list).tolist() == [[1, 2, 3], [1, 2, 3]]
+    # new products only: customer 1 bought A, B, C (left: D); customer 2 B, D (left: C, A)
+    new = baselines.popularity_explore(task, k=3, days=30)
+    assert new.groupby("customer_id").product_id.apply(list).to_dict() == {1: [D], 2: [C, A]}
     # the popularity window: only customer 1's day-5 basket is within 1 day of the cutoff
     assert baselines.product_popularity(task, days=1).index.tolist() == [A]
 

@@ -13,7 +13,7 @@ import torch
 import yaml
 
 from metro_offers.next_basket import methods, sasrec, store
-from metro_offers.next_basket.repeat_explore import PersonalFrequency, mixed_top_k
+from metro_offers.next_basket.repeat_explore import EXPLORE_ONLY, PersonalFrequency, mixed_top_k
 from metro_offers.next_basket.sequences import build_sequences, gap_bucket
 from metro_offers.next_basket.task import NextBasketTask
 from metro_offers.reference import project_root
@@ -83,8 +83,8 @@ def test_repeat_logits_by_hand():
     log_half = np.log(0.5)
     # after slot 1: products 1 and 2 in 1 of 1 basket, both in the latest: 0.5 + 0 + 2
     # after slot 2: product 1 in 1 of 2 (not latest): log 1/2; 2 in 2 of 2 and latest: 3;
-    # product 3 in 1 of 2 and latest: log 1/2 + 3
-    np.testing.assert_allclose(repeat.numpy(), [[2.5, 2.5, 0.5, 0.5], [log_half, 3.0, log_half + 3, 0.0]], rtol=1e-6)
+    # product 3 in 1 of 2 and latest: log 1/2 + 3; products never bought: 0 (not used)
+    np.testing.assert_allclose(repeat.numpy(), [[2.5, 2.5, 0, 0], [log_half, 3.0, log_half + 3, 0.0]], rtol=1e-6)
     assert bought.tolist() == [[True, True, False, False], [True, True, True, False]]
 
 
@@ -182,10 +182,14 @@ def test_the_personal_frequency_and_the_mix_by_hand():
             yield sequences.customers, np.full((len(sequences.customers), 3), 1 / 3)
 
     seq = build_sequences(lines, products, slots=2, max_items=2)
-    lists = mixed_top_k(Uniform(), seq, lines, [0.5], k=3)[0.5]
+    both = mixed_top_k(Uniform(), seq, lines, [0.5], k=3, explore_only=True)
+    lists = both[0.5]
     # customer 1: 0.5 x (1, 0.5, 0) + 0.5 x 1.5 / 3 = 0.75, 0.5, 0.25
     assert lists[lists.customer_id == 1].product_id.tolist() == [10, 20, 30]
     assert lists[lists.customer_id == 2].product_id.tolist()[0] == 30
+    # new products only: customer 1 never bought 30, customer 2 never bought 10 and 20
+    new = both[EXPLORE_ONLY]
+    assert new.groupby("customer_id").product_id.apply(list).to_dict() == {1: [30], 2: [10, 20]}
 
 
 def test_unknown_methods_are_refused():
@@ -197,10 +201,15 @@ def test_unknown_methods_are_refused():
 def test_the_lists_are_stored_per_cutoff_and_reused(tmp_path):
     lines = planted_lines(40)
     settings = dataclasses.replace(PLANTED, max_epochs=2)
-    args = (lines, CUTOFF.date(), ["p_topfreq", "sasrec", "sasrec_frequency_mix"], 3, 30, settings, tmp_path)
+    names = ["p_topfreq", "sasrec", "sasrec_frequency_mix", "sasrec_explore"]
+    args = (lines, CUTOFF.date(), names, 3, 30, settings, tmp_path)
     said = []
     lists, meta = store.ensure_lists(*args, {"orders/a.parquet": 10}, echo=said.append)
-    assert set(lists.method) == {"p_topfreq", "sasrec", "sasrec_frequency_mix"}
+    assert set(lists.method) == set(names)
+    # an explore list never holds a product the customer bought before the cutoff
+    bought = lines[lines.basket_time < CUTOFF][["customer_id", "product_id"]].drop_duplicates()
+    explore = lists[lists.method == "sasrec_explore"].merge(bought)
+    assert explore.empty and (lists.method == "sasrec_explore").any()
     assert meta["reason"] == "nothing stored for this cutoff" and meta["sasrec_history"]
     assert (store.cutoff_dir(tmp_path, CUTOFF.date()) / "sasrec.safetensors").exists()
     again, _ = store.ensure_lists(*args, {"orders/a.parquet": 10, "orders/b.parquet": 5}, echo=said.append)

@@ -60,6 +60,24 @@ def gp_topfreq(task: NextBasketTask, k: int, days: int) -> pd.DataFrame:
     return both.assign(rank=both.groupby("customer_id").cumcount() + 1)[RANKED_COLUMNS].reset_index(drop=True)
 
 
+def popularity_explore(task: NextBasketTask, k: int, days: int, chunk: int = 5_000) -> pd.DataFrame:
+    """The most popular products the customer never bought before the cutoff: popularity's
+    list of explore items only."""
+    ranking = product_popularity(task, days).index.to_numpy()
+    bought = task.history[["customer_id", "product_id"]].drop_duplicates()
+    customers = task.customers
+    parts = []
+    for start in range(0, len(customers), chunk):
+        ids = customers[start : start + chunk]
+        own = bought[bought.customer_id.isin(ids)]
+        depth = min(len(ranking), k + (own.groupby("customer_id").size().max() if len(own) else 0))
+        grid = pd.DataFrame({"customer_id": np.repeat(ids, depth), "product_id": np.tile(ranking[:depth], len(ids))})
+        new = grid.merge(own.assign(own=True), how="left", on=["customer_id", "product_id"])
+        new = new[new.own.isna()].groupby("customer_id").head(k)
+        parts.append(new.assign(rank=new.groupby("customer_id").cumcount() + 1)[RANKED_COLUMNS])
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=RANKED_COLUMNS)
+
+
 @dataclass(frozen=True)
 class TifuKnnSettings:
     """Hu et al. 2020: baskets split into ``groups`` equal groups in time order; inside a group

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from metro_offers.next_basket import baselines
-from metro_offers.next_basket.repeat_explore import mixed_top_k, tune_weight
+from metro_offers.next_basket.repeat_explore import EXPLORE_ONLY, mixed_top_k, tune_weight
 from metro_offers.next_basket.sasrec import Sasrec, SasrecSettings, training_data
 from metro_offers.next_basket.task import NextBasketTask
 
-BASELINES = ("popularity", "p_topfreq", "gp_topfreq", "tifu_knn")
-SEQUENTIAL = ("sasrec", "sasrec_frequency_mix")
+BASELINES = ("popularity", "p_topfreq", "gp_topfreq", "tifu_knn", "popularity_explore")
+SEQUENTIAL = ("sasrec", "sasrec_frequency_mix", "sasrec_explore")
 METHODS = BASELINES + SEQUENTIAL
 LABELS = {
     "popularity": "Popularity",
@@ -29,6 +29,8 @@ LABELS = {
     "tifu_knn": "TIFU-KNN",
     "sasrec": "SASRec",
     "sasrec_frequency_mix": "SASRec + own frequency (mix tuned on validation)",
+    "popularity_explore": "Popularity, new products only",
+    "sasrec_explore": "SASRec, new products only",
 }
 
 
@@ -54,6 +56,7 @@ def rank(
         "p_topfreq": lambda: baselines.p_topfreq(task, k, popularity_days),
         "gp_topfreq": lambda: baselines.gp_topfreq(task, k, popularity_days),
         "tifu_knn": lambda: baselines.tifu_knn(task, k, baselines.TifuKnnSettings()),
+        "popularity_explore": lambda: baselines.popularity_explore(task, k, popularity_days),
     }
     for method in (m for m in methods if m in BASELINES):
         started = time.perf_counter()
@@ -69,12 +72,13 @@ def rank(
         echo(f"[next basket] SASRec trained in {result.training_seconds} s; mixing weight {tuning.weight}")
         started = time.perf_counter()
         sequences = model.sequences(task.history)
-        mixed = mixed_top_k(model, sequences, task.history, [0.0, tuning.weight], k)
+        explore = "sasrec_explore" in methods
+        mixed = mixed_top_k(model, sequences, task.history, [0.0, tuning.weight], k, explore_only=explore)
         seconds = round(time.perf_counter() - started, 1)
         # weight 0 is SASRec's own probability ranking
-        for method, weight in (("sasrec", 0.0), ("sasrec_frequency_mix", tuning.weight)):
+        for method, key in (("sasrec", 0.0), ("sasrec_frequency_mix", tuning.weight), ("sasrec_explore", EXPLORE_ONLY)):
             if method in methods:
-                result.lists[method] = mixed[weight]
+                result.lists[method] = mixed[key]
                 result.seconds[method] = seconds
         echo(f"[next basket] SASRec scored {len(sequences.customers):,} customers in {seconds} s")
         result.model, result.mix_weight, result.mix_grid = model, tuning.weight, tuning.grid

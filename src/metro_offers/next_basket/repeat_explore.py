@@ -47,10 +47,17 @@ class PersonalFrequency:
         return cls(customers, share, size)
 
 
-def mixed_top_k(model: Sasrec, sequences: Sequences, history: pd.DataFrame, weights, k: int) -> dict:
-    """For each mixing weight, every customer's top k (customer_id, product_id, rank)."""
+EXPLORE_ONLY = "explore_only"
+
+
+def mixed_top_k(
+    model: Sasrec, sequences: Sequences, history: pd.DataFrame, weights, k: int, explore_only: bool = False
+) -> dict:
+    """For each mixing weight, every customer's top k (customer_id, product_id, rank); with
+    ``explore_only`` also SASRec's top k among the products the customer never bought (key
+    EXPLORE_ONLY): what it knows about new products, beside popularity's explore list."""
     frequency = PersonalFrequency.of(history, sequences.customers, model.products)
-    parts = {w: [] for w in weights}
+    parts = {w: [] for w in [*weights, *([EXPLORE_ONLY] if explore_only else [])]}
     start = 0
     for ids, probability in model.probabilities(sequences):
         rows = slice(start, start + len(ids))
@@ -59,6 +66,8 @@ def mixed_top_k(model: Sasrec, sequences: Sequences, history: pd.DataFrame, weig
         explore = frequency.basket_size[rows, None] * probability
         for w in weights:
             parts[w].append(top_k_frame(ids, w * share + (1 - w) * explore, model.products, k))
+        if explore_only:
+            parts[EXPLORE_ONLY].append(top_k_frame(ids, np.where(share > 0, -np.inf, probability), model.products, k))
     return {w: pd.concat(frames, ignore_index=True) for w, frames in parts.items()}
 
 

@@ -143,11 +143,14 @@ def repeat_logits(items, rows, slots, gate, n_products: int):
     codes = (sequence * seen[:, :, None]).flatten(1)
     counts = torch.zeros(len(rows), n_products + 1, device=items.device).scatter_add_(1, codes, (codes > 0).float())
     baskets = ((sequence[:, :, 0] > 0) & seen).sum(1, keepdim=True).clamp(min=1)
-    bought = (counts > 0).float()
-    log_share = torch.log(counts.clamp(min=1) / baskets) * bought
-    last = torch.zeros_like(counts).scatter_(1, sequence[index, slots], 1.0)
-    repeat = gate[:, :1] + gate[:, 1:2] * log_share + gate[:, 2:] * last
-    return repeat[:, 1:], bought[:, 1:] > 0
+    latest = torch.zeros_like(counts).scatter_(1, sequence[index, slots], 1.0)
+    # computed where the customer's products are only, then spread over the catalogue: each
+    # of a product's occurrences adds 1/occurrences of its value (and gets that share of the
+    # gradient); padding (code 0) lands in column 0, which is dropped
+    occurrences = counts.gather(1, codes).clamp(min=1)
+    at_codes = gate[:, :1] + gate[:, 1:2] * torch.log(occurrences / baskets) + gate[:, 2:] * latest.gather(1, codes)
+    repeat = torch.zeros_like(counts).scatter_add(1, codes, at_codes / occurrences)
+    return repeat[:, 1:], counts[:, 1:] > 0
 
 
 def basket_loss(network, items, gaps, target_baskets: int):
@@ -337,17 +340,17 @@ class Sasrec:
 
 def top_k_frame(customers: np.ndarray, scores: np.ndarray, products: np.ndarray, k: int) -> pd.DataFrame:
     """The k best-scored products of each row of ``scores``, best first (ties inside the k
-    by catalogue order)."""
+    by catalogue order); products scored -inf are never listed."""
     k = min(k, scores.shape[1])
     top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    # order the k by score, ties by catalogue position
     picked = np.take_along_axis(scores, top, axis=1)
     order = np.lexsort((top, -picked), axis=1)
     top = np.take_along_axis(top, order, axis=1)
+    listed = np.isfinite(np.take_along_axis(picked, order, axis=1)).ravel()
     return pd.DataFrame(
         {
-            "customer_id": np.repeat(customers, k),
-            "product_id": products[top].ravel(),
-            "rank": np.tile(np.arange(1, k + 1), len(customers)),
+            "customer_id": np.repeat(customers, k)[listed],
+            "product_id": products[top].ravel()[listed],
+            "rank": np.tile(np.arange(1, k + 1), len(customers))[listed],
         }
     )
