@@ -63,6 +63,7 @@ SNAPSHOT_TABLES: dict[str, str] = {
     "model_registry": "select * from wh.marts.model_registry order by trained_at, model_version",
     "drift_settings": "select * from wh.marts.drift_settings",
     "offline_evaluation": "select * from wh.marts.offline_evaluation",
+    "next_basket_evaluation": "select * from wh.marts.next_basket_evaluation order by method, subset, metric",
     "drift_log": "select * from wh.marts.drift_log order by run_date, feature",
     "candidate_strategy_stats": "select * from wh.marts.candidate_strategy_stats",
     "candidate_strategies": "select * from wh.reference.candidate_strategies",

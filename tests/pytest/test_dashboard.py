@@ -134,3 +134,15 @@ def test_in_headless_chromium_every_page_draws_and_the_docs_show_the_lineage(bui
     parents = docs_screenshot(target / "static_index.html", tmp_path)
     assert {"model.metro_offers.ranker_scores", "model.metro_offers.candidate_pool"} <= set(parents)
     assert (tmp_path / "docs_lineage_recommendations.png").stat().st_size > 20_000
+
+
+def test_the_scorecard_shows_this_builds_next_basket_evaluation(app, built):
+    _, warehouse, _, _ = built
+    recall = query(warehouse, "select * from marts.next_basket_evaluation where metric = 'recall' and subset = 'all'")
+    assert {"p_topfreq", "sasrec", "sasrec_frequency_mix"} <= set(recall.method)
+    app.switch_page("pages/scorecard.py").run()
+    assert not app.exception
+    [table] = [d.value for d in app.dataframe if "Recall@10 explore" in d.value.columns]
+    expected = recall.set_index("method").metric_value.round(4)
+    assert table.loc["SASRec", "Recall@10 all"] == expected["sasrec"]
+    assert table.loc["P-TopFreq", "Recall@10 all"] == expected["p_topfreq"]

@@ -1,15 +1,18 @@
-"""The Phase 2 scorecard: this build's Phase 1 rankers beside Wide & Deep, then the
-benchmark that compares Phase 1 with each Phase 2 addition across data sets
-(bench/scorecard.py, read from bench/results/scorecard.json)."""
+"""The Phase 2 scorecard: this build's Phase 1 rankers beside Wide & Deep, SASRec against
+the frequency baselines on the next-basket task, then the benchmark that compares Phase 1
+with each Phase 2 addition across data sets (bench/scorecard.py, read from
+bench/results/scorecard.json)."""
 
 import json
 
+import duckdb
 import pandas as pd
 import plotly.express as px
 import streamlit as st
 
 from metro_offers.dashboard import data
 from metro_offers.metrics import PAIRED_GAIN
+from metro_offers.next_basket.methods import LABELS as NEXT_BASKET_LABELS
 from metro_offers.reference import project_root
 
 PHASE = {"logistic_regression": "Phase 1", "lightgbm": "Phase 1", "wide_deep": "Phase 2"}
@@ -54,6 +57,52 @@ else:
     if not served.empty:
         chosen = served.chosen_model.iloc[0]
         st.caption(f"Served by this build (best on its validation pool): {data.METHOD_LABELS.get(chosen, chosen)}.")
+
+st.subheader("This build: next-basket recommendation")
+try:
+    next_basket = data.query(
+        "select cutoff, method, subset, metric, metric_value, ci_low, ci_high, customers from next_basket_evaluation"
+    )
+except duckdb.CatalogException:
+    next_basket = None
+if next_basket is None or next_basket.empty:
+    st.info("This snapshot has no next-basket evaluation (published before it existed, or too little data).")
+else:
+    next_basket["method"] = next_basket.method.map(lambda m: NEXT_BASKET_LABELS.get(m, m))
+    overall = next_basket[(next_basket.subset == "all") & (next_basket.metric.isin(["recall", "ndcg"]))]
+    st.plotly_chart(
+        px.bar(
+            overall.sort_values("metric_value"),
+            x="metric_value",
+            y="method",
+            facet_col="metric",
+            orientation="h",
+            error_x=overall.ci_high - overall.metric_value,
+            error_x_minus=overall.metric_value - overall.ci_low,
+            title=(
+                f"The first basket on or after {next_basket.cutoff.iloc[0]} of {overall.customers.max():,} customers, "
+                "full ranking over the catalogue (95% bootstrap intervals)"
+            ),
+            labels={"metric_value": "", "method": ""},
+        ).for_each_annotation(
+            lambda a: a.update(text={"recall": "Recall@10", "ndcg": "NDCG@10"}[a.text.split("=")[-1]])
+        ),
+        width="stretch",
+    )
+    recall = next_basket[next_basket.metric == "recall"].pivot_table(
+        index="method", columns="subset", values="metric_value"
+    )
+    st.dataframe(
+        recall.round(4).rename(columns=lambda c: f"Recall@10 {c}")[
+            ["Recall@10 all", "Recall@10 repeat", "Recall@10 explore"]
+        ],
+        width="stretch",
+    )
+    st.caption(
+        "Repeat: products the customer bought before the cutoff; explore: new ones. The 'new products only' lists "
+        "rank only products the customer never bought. `python bench/next_basket.py` measures the same on "
+        "The Complete Journey (README)."
+    )
 
 st.subheader("Across data sets: Phase 1 against each Phase 2 addition")
 if not SCORECARD.exists():
