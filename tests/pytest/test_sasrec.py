@@ -182,8 +182,9 @@ def test_the_personal_frequency_and_the_mix_by_hand():
             yield sequences.customers, np.full((len(sequences.customers), 3), 1 / 3)
 
     seq = build_sequences(lines, products, slots=2, max_items=2)
-    both = mixed_top_k(Uniform(), seq, lines, [0.5], k=3, explore_only=True)
+    both = mixed_top_k(Uniform(), seq, lines, [0.5, 0.5], k=3, explore_only=True)  # asked twice, listed once
     lists = both[0.5]
+    assert not lists.duplicated(["customer_id", "rank"]).any()
     # customer 1: 0.5 x (1, 0.5, 0) + 0.5 x 1.5 / 3 = 0.75, 0.5, 0.25
     assert lists[lists.customer_id == 1].product_id.tolist() == [10, 20, 30]
     assert lists[lists.customer_id == 2].product_id.tolist()[0] == 30

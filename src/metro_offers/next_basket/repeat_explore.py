@@ -57,6 +57,7 @@ def mixed_top_k(
     ``explore_only`` also SASRec's top k among the products the customer never bought (key
     EXPLORE_ONLY): what it knows about new products, beside popularity's explore list."""
     frequency = PersonalFrequency.of(history, sequences.customers, model.products)
+    weights = list(dict.fromkeys(weights))  # a weight asked twice (e.g. the tuned one is 0) ranks once
     parts = {w: [] for w in [*weights, *([EXPLORE_ONLY] if explore_only else [])]}
     start = 0
     for ids, probability in model.probabilities(sequences):
