@@ -36,7 +36,7 @@ DASHBOARD_PAGES = (
     ("recommendation_explorer", "Recommendation explorer", 3),
     ("diversity", "Diversity", 3),
     ("embeddings", "Embeddings", 1),
-    ("scorecard", "Phase 2 scorecard", 2),
+    ("scorecard", "Phase 2 scorecard", 3),
 )
 
 

@@ -80,7 +80,8 @@ else:
             error_x=overall.ci_high - overall.metric_value,
             error_x_minus=overall.metric_value - overall.ci_low,
             title=(
-                f"The first basket on or after {next_basket.cutoff.iloc[0]} of {overall.customers.max():,} customers, "
+                f"The first basket on or after {pd.Timestamp(next_basket.cutoff.iloc[0]):%Y-%m-%d} of "
+                f"{overall.customers.max():,} customers, "
                 "full ranking over the catalogue (95% bootstrap intervals)"
             ),
             labels={"metric_value": "", "method": ""},
