@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -34,15 +35,27 @@ class PersonalFrequency:
 
     @classmethod
     def of(cls, history: pd.DataFrame, customers: np.ndarray, products: np.ndarray) -> PersonalFrequency:
-        lines = history[history.customer_id.isin(customers) & np.isin(history.product_id.to_numpy(), products)]
-        lines = lines[["customer_id", "basket_id", "product_id"]].drop_duplicates()
-        baskets = lines.groupby("customer_id").basket_id.nunique().reindex(customers, fill_value=0).to_numpy()
-        counts = lines.groupby(["customer_id", "product_id"]).size().reset_index(name="baskets")
+        with duckdb.connect() as con:  # half the time of the same in pandas at the default scale
+            con.register("history", history[["customer_id", "basket_id", "product_id"]])
+            con.register("wanted", pd.DataFrame({"customer_id": customers}))
+            con.register("catalogue", pd.DataFrame({"product_id": products}))
+            counts = con.sql(
+                """
+                with lines as (
+                    select distinct customer_id, basket_id, product_id
+                    from history
+                    where customer_id in (select customer_id from wanted)
+                        and product_id in (select product_id from catalogue)
+                ),
+                baskets as (select customer_id, count(distinct basket_id) as n from lines group by customer_id)
+                select customer_id, product_id, count(*) / any_value(baskets.n) as share
+                from lines inner join baskets using (customer_id)
+                group by customer_id, product_id
+                """
+            ).df()
         row = np.searchsorted(customers, counts.customer_id.to_numpy())
         column = np.searchsorted(products, counts.product_id.to_numpy())
-        share = sparse.csr_matrix(
-            (counts.baskets.to_numpy() / baskets[row], (row, column)), shape=(len(customers), len(products))
-        )
+        share = sparse.csr_matrix((counts.share.to_numpy(), (row, column)), shape=(len(customers), len(products)))
         size = np.asarray(share.sum(axis=1)).ravel()  # = line count / baskets
         return cls(customers, share, size)
 
