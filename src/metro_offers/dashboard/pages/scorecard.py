@@ -18,6 +18,21 @@ from metro_offers.reference import project_root
 PHASE = {"logistic_regression": "Phase 1", "lightgbm": "Phase 1", "wide_deep": "Phase 2"}
 SCORECARD = project_root() / "bench" / "results" / "scorecard.json"
 
+
+def interval_bars(frame: pd.DataFrame, y: str, **options):
+    """Horizontal bars of metric_value, smallest first, with its 95% interval (ci_low, ci_high)."""
+    frame = frame.sort_values("metric_value")
+    return px.bar(
+        frame,
+        x="metric_value",
+        y=y,
+        orientation="h",
+        error_x=frame.ci_high - frame.metric_value,
+        error_x_minus=frame.metric_value - frame.ci_low,
+        **options,
+    )
+
+
 st.title("Phase 2 scorecard")
 st.caption(
     "The mission's target is +5–10% NDCG@10 over Phase 1 (logistic regression / LightGBM over the four heuristic "
@@ -36,15 +51,10 @@ if learned.empty:
     st.info("This snapshot's offline evaluation has no learned ranker.")
 else:
     learned["ranker"] = learned.method.map(lambda m: f"{data.METHOD_LABELS.get(m, m)} ({PHASE[m]})")
-    ndcg = learned[learned.metric == "ndcg"].sort_values("metric_value")
     st.plotly_chart(
-        px.bar(
-            ndcg,
-            x="metric_value",
-            y="ranker",
-            orientation="h",
-            error_x=ndcg.ci_high - ndcg.metric_value,
-            error_x_minus=ndcg.metric_value - ndcg.ci_low,
+        interval_bars(
+            learned[learned.metric == "ndcg"],
+            "ranker",
             title="NDCG@10 on this build's evaluation pool (95% bootstrap intervals over customers)",
             labels={"metric_value": "NDCG@10", "ranker": ""},
         ),
@@ -71,14 +81,10 @@ else:
     next_basket["method"] = next_basket.method.map(lambda m: NEXT_BASKET_LABELS.get(m, m))
     overall = next_basket[(next_basket.subset == "all") & (next_basket.metric.isin(["recall", "ndcg"]))]
     st.plotly_chart(
-        px.bar(
-            overall.sort_values("metric_value"),
-            x="metric_value",
-            y="method",
+        interval_bars(
+            overall,
+            "method",
             facet_col="metric",
-            orientation="h",
-            error_x=overall.ci_high - overall.metric_value,
-            error_x_minus=overall.metric_value - overall.ci_low,
             title=(
                 f"The first basket on or after {pd.Timestamp(next_basket.cutoff.iloc[0]):%Y-%m-%d} of "
                 f"{overall.customers.max():,} customers, "
