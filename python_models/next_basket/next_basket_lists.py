@@ -9,6 +9,7 @@ import pandas as pd
 
 from metro_offers.next_basket.sasrec import SasrecSettings
 from metro_offers.next_basket.store import ensure_lists, evaluation_cutoff
+from metro_offers.next_basket.task import warehouse_lines
 from metro_offers.ranking.registry import landing_files
 
 
@@ -18,12 +19,7 @@ def model(dbt, session):
     run_date = dt.date.fromisoformat(meta["run_date"])
     cutoff = evaluation_cutoff(run_date, int(meta["evaluation_holdout_days"]), int(meta["next_basket_every_days"]))
     # every basket before the run date (the task looks at the first one on or after the cutoff)
-    lines = (
-        dbt.ref("int_order_lines_enriched")
-        .filter(f"order_date < date '{meta['run_date']}'")
-        .project("customer_id, order_id as basket_id, cast(order_date as timestamp) as basket_time, product_id")
-        .df()
-    )
+    lines = warehouse_lines(dbt.ref("int_order_lines_enriched"), meta["run_date"])
     lists, _ = ensure_lists(
         lines,
         cutoff,

@@ -2,10 +2,10 @@
 cutoff, Recall@k, NDCG@k and hit rate@k with bootstrap intervals, overall and for repeat and
 explore items (logic: metro_offers.next_basket.harness)."""
 
-import datetime as dt
+import pandas as pd
 
 from metro_offers.next_basket.harness import evaluate
-from metro_offers.next_basket.task import NextBasketTask
+from metro_offers.next_basket.task import NextBasketTask, warehouse_lines
 
 
 def model(dbt, session):
@@ -15,14 +15,9 @@ def model(dbt, session):
     columns = ["method", "subset", "metric", "value", "ci_low", "ci_high", "customers"]
     if lists.empty:
         return lists.assign(**{c: [] for c in columns})[columns + ["cutoff"]]
-    cutoff = lists.cutoff.iloc[0]
-    lines = (
-        dbt.ref("int_order_lines_enriched")
-        .filter(f"order_date < date '{meta['run_date']}'")
-        .project("customer_id, order_id as basket_id, cast(order_date as timestamp) as basket_time, product_id")
-        .df()
-    )
+    cutoff = pd.Timestamp(lists.cutoff.iloc[0])
+    lines = warehouse_lines(dbt.ref("int_order_lines_enriched"), meta["run_date"])
     task = NextBasketTask.from_lines(lines, cutoff)
     by_method = {m: frame[["customer_id", "product_id", "rank"]] for m, frame in lists.groupby("method")}
     result = evaluate(task, by_method, int(meta["k"]), int(meta["bootstrap_samples"]), int(meta["seed"]))
-    return result[columns].assign(cutoff=dt.date.fromisoformat(str(cutoff)[:10]))
+    return result[columns].assign(cutoff=cutoff.date())

@@ -12,9 +12,10 @@ import pytest
 
 from metro_offers.ranking import rankers, registry, selection
 from metro_offers.ranking.rankers import wide_deep
-from metro_offers.ranking.rankers.wide_deep import Preprocessing, WideDeepRanker, safetensors_metadata
+from metro_offers.ranking.rankers.wide_deep import Preprocessing, WideDeepRanker
 from metro_offers.ranking.scoring import score_candidates
 from metro_offers.ranking.training import train_live_ranker
+from metro_offers.torch_models import safetensors_metadata
 
 from test_ranking import QUIET, RUN_DATE, pool_examples
 

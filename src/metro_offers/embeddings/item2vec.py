@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from gensim.models import KeyedVectors, Word2Vec
 
-TYPES = {"int": int, "float": float}
+from metro_offers.var_settings import settings_from_vars
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,7 @@ class Item2VecSettings:
     @classmethod
     def from_meta(cls, meta: dict) -> Item2VecSettings:
         """From a dbt Python model's meta (strings) or the project's vars: keys item2vec_<field>."""
-        missing = [f"item2vec_{f.name}" for f in dataclasses.fields(cls) if f"item2vec_{f.name}" not in meta]
-        if missing:
-            raise KeyError(f"Item2Vec settings missing: {', '.join(missing)}")
-        return cls(**{f.name: TYPES[f.type](meta[f"item2vec_{f.name}"]) for f in dataclasses.fields(cls)})
+        return settings_from_vars(cls, "item2vec", meta)
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)

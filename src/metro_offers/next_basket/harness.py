@@ -14,20 +14,24 @@ METRICS = ("recall", "ndcg", "hit_rate")
 SUBSETS = {"all": None, "repeat": True, "explore": False}
 
 
-def per_customer(task: NextBasketTask, ranked: pd.DataFrame, k: int, subset: str) -> pd.DataFrame:
-    """One row per judged customer with a target item in ``subset``: its Recall@k, NDCG@k
-    and hit rate@k (a customer the method gave no list scores 0)."""
-    targets = task.targets if SUBSETS[subset] is None else task.targets[task.targets.repeat == SUBSETS[subset]]
-    n_relevant = targets.groupby("customer_id").size()
+def target_metrics(ranked: pd.DataFrame, targets: pd.DataFrame, k: int) -> pd.DataFrame:
+    """One row per customer of ``targets`` (customer_id, product_id): its Recall@k, NDCG@k
+    and hit rate@k for the ranked lists (a customer the method gave no list scores 0)."""
     hits = ranked.merge(targets.assign(relevant=True)[["customer_id", "product_id", "relevant"]], how="left")
     metrics = list_metrics(
         hits.customer_id.to_numpy(),
         hits["rank"].to_numpy(),
         hits.relevant.astype("boolean").fillna(False).to_numpy(bool),
-        n_relevant,
+        targets.groupby("customer_id").size(),
         k,
     )
     return metrics[list(METRICS)]
+
+
+def per_customer(task: NextBasketTask, ranked: pd.DataFrame, k: int, subset: str) -> pd.DataFrame:
+    """target_metrics of every judged customer with a target item in ``subset``."""
+    targets = task.targets if SUBSETS[subset] is None else task.targets[task.targets.repeat == SUBSETS[subset]]
+    return target_metrics(ranked, targets, k)
 
 
 def evaluate(task: NextBasketTask, lists: dict[str, pd.DataFrame], k: int, samples: int, seed: int) -> pd.DataFrame:

@@ -19,9 +19,16 @@ from metro_offers.next_basket.repeat_explore import EXPLORE_ONLY, mixed_top_k, t
 from metro_offers.next_basket.sasrec import Sasrec, SasrecSettings, training_data
 from metro_offers.next_basket.task import NextBasketTask
 
-BASELINES = ("popularity", "p_topfreq", "gp_topfreq", "tifu_knn", "popularity_explore")
+# each baseline: (task, k, popularity window in days) -> lists
+BASELINES = {
+    "popularity": baselines.popularity,
+    "p_topfreq": baselines.p_topfreq,
+    "gp_topfreq": baselines.gp_topfreq,
+    "tifu_knn": lambda task, k, _: baselines.tifu_knn(task, k, baselines.TifuKnnSettings()),
+    "popularity_explore": baselines.popularity_explore,
+}
 SEQUENTIAL = ("sasrec", "sasrec_frequency_mix", "sasrec_explore")
-METHODS = BASELINES + SEQUENTIAL
+METHODS = (*BASELINES, *SEQUENTIAL)
 LABELS = {
     "popularity": "Popularity",
     "p_topfreq": "P-TopFreq",
@@ -51,16 +58,9 @@ def rank(
     if unknown:
         raise ValueError(f"unknown next-basket methods {unknown}; known: {list(METHODS)}")
     result = Ranked({}, {})
-    baseline = {
-        "popularity": lambda: baselines.popularity(task, k, popularity_days),
-        "p_topfreq": lambda: baselines.p_topfreq(task, k, popularity_days),
-        "gp_topfreq": lambda: baselines.gp_topfreq(task, k, popularity_days),
-        "tifu_knn": lambda: baselines.tifu_knn(task, k, baselines.TifuKnnSettings()),
-        "popularity_explore": lambda: baselines.popularity_explore(task, k, popularity_days),
-    }
     for method in (m for m in methods if m in BASELINES):
         started = time.perf_counter()
-        result.lists[method] = baseline[method]()
+        result.lists[method] = BASELINES[method](task, k, popularity_days)
         result.seconds[method] = round(time.perf_counter() - started, 1)
         echo(f"[next basket] {method}: {result.seconds[method]} s")
     if any(m in SEQUENTIAL for m in methods):

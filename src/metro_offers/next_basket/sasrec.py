@@ -23,17 +23,20 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 
+from metro_offers.next_basket.harness import target_metrics
 from metro_offers.next_basket.sequences import GAP_BUCKETS, Sequences, build_sequences
+from metro_offers.next_basket.task import NextBasketTask
+from metro_offers.torch_models import safetensors_metadata, training_device
+from metro_offers.var_settings import settings_from_vars
 
 METADATA_KEY = "sasrec"
 SCORE_BATCH = 1_024
 VALIDATION_K = 10
-TYPES = {"int": int, "float": float}
 
 
 @dataclass(frozen=True)
@@ -57,20 +60,11 @@ class SasrecSettings:
 
     @classmethod
     def from_vars(cls, values: dict) -> SasrecSettings:
-        """From the vars (or a dbt model's meta, whose values are strings)."""
-        missing = [f"sasrec_{f.name}" for f in fields(cls) if f"sasrec_{f.name}" not in values]
-        if missing:
-            raise KeyError(f"SASRec settings lack the vars {missing}")
-        return cls(**{f.name: TYPES[f.type](values[f"sasrec_{f.name}"]) for f in fields(cls)})
+        """From the vars sasrec_<field> (or a dbt model's meta, whose values are strings)."""
+        return settings_from_vars(cls, "sasrec", values)
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def _device():
-    import torch
-
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def build_network(n_products: int, settings: SasrecSettings):
@@ -186,8 +180,6 @@ def training_data(lines: pd.DataFrame, cutoff: pd.Timestamp, settings: SasrecSet
     """From order lines (customer_id, basket_id, basket_time, product_id) before ``cutoff``:
     the catalogue (products bought before the validation cutoff), the training sequences and
     a deterministic sample of at most ``validation_customers`` of the validation task."""
-    from metro_offers.next_basket.task import NextBasketTask
-
     valid_cutoff = pd.Timestamp(cutoff) - pd.Timedelta(days=settings.validation_days)
     lines = lines[lines.basket_time < pd.Timestamp(cutoff)]
     before = lines[lines.basket_time < valid_cutoff]
@@ -207,16 +199,7 @@ def training_data(lines: pd.DataFrame, cutoff: pd.Timestamp, settings: SasrecSet
 
 def recall_ndcg(ranked: pd.DataFrame, targets: pd.DataFrame, k: int) -> tuple[float, float]:
     """Mean Recall@k and NDCG@k over the customers of ``targets`` (full-ranking lists)."""
-    from metro_offers.metrics import list_metrics
-
-    hits = ranked.merge(targets.assign(relevant=True), on=["customer_id", "product_id"], how="left")
-    metrics = list_metrics(
-        hits.customer_id.to_numpy(),
-        hits["rank"].to_numpy(),
-        hits.relevant.astype("boolean").fillna(False).to_numpy(bool),
-        targets.groupby("customer_id").size(),
-        k,
-    )
+    metrics = target_metrics(ranked, targets, k)
     return float(metrics.recall.mean()), float(metrics.ndcg.mean())
 
 
@@ -235,7 +218,7 @@ class Sasrec:
 
         torch.manual_seed(settings.seed)
         rng = np.random.default_rng(settings.seed)
-        device = _device()
+        device = training_device()
         network = build_network(len(data.products), settings).to(device)
         optimiser = torch.optim.Adam(network.parameters(), lr=settings.learning_rate)
         items = torch.as_tensor(data.train.items, dtype=torch.int64)
@@ -326,8 +309,6 @@ class Sasrec:
     @classmethod
     def from_bytes(cls, data: bytes) -> Sasrec:
         from safetensors.torch import load
-
-        from metro_offers.ranking.rankers.wide_deep import safetensors_metadata
 
         header = json.loads(safetensors_metadata(data)[METADATA_KEY])
         settings = SasrecSettings(**header["settings"])

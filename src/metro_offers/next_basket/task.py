@@ -13,6 +13,16 @@ import pandas as pd
 LINE_COLUMNS = ("customer_id", "basket_id", "basket_time", "product_id")
 
 
+def warehouse_lines(order_lines, before) -> pd.DataFrame:
+    """LINE_COLUMNS of a dbt relation of int_order_lines_enriched (an order is a basket), for
+    the orders before the date ``before``."""
+    return (
+        order_lines.filter(f"order_date < date '{before}'")
+        .project("customer_id, order_id as basket_id, cast(order_date as timestamp) as basket_time, product_id")
+        .df()
+    )
+
+
 class NoTask(ValueError):
     """The lines hold no basket before the cutoff or none on or after it."""
 

@@ -22,7 +22,6 @@ scores on the CPU, reproducibly for the seed.
 from __future__ import annotations
 
 import json
-import struct
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -31,6 +30,7 @@ import pandas as pd
 from metro_offers.ranking.data import RankingData
 from metro_offers.ranking.features import CATEGORICAL_FEATURES, numeric_features
 from metro_offers.ranking.rankers.base import Ranker
+from metro_offers.torch_models import safetensors_metadata, training_device
 
 K = 10  # the list length early stopping looks at
 SEED = 7
@@ -249,12 +249,6 @@ def _logits(network, prep: Preprocessing, x: pd.DataFrame, device) -> np.ndarray
     return np.concatenate(parts).astype(float) if parts else np.zeros(0)
 
 
-def _device():
-    import torch
-
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
 # ---------------------------------------------------------------- the ranker
 @dataclass
 class _Fitted:
@@ -284,7 +278,7 @@ class WideDeepRanker(Ranker):
 
         torch.manual_seed(SEED)
         rng = np.random.default_rng(SEED)
-        device = _device()
+        device = training_device()
         train = train.lists_with_positives()
         prep = Preprocessing.fit(train.x)
         network = _network(prep).to(device)
@@ -412,10 +406,3 @@ class WideDeepRanker(Ranker):
         network = _network(fitted.preprocessing)
         network.load_state_dict(load(data))
         return cls(network, fitted)
-
-
-def safetensors_metadata(data: bytes) -> dict[str, str]:
-    """The ``__metadata__`` of a safetensors file's header: an 8-byte little-endian length,
-    then that many bytes of JSON (the format's specification)."""
-    (length,) = struct.unpack("<Q", data[:8])
-    return json.loads(data[8 : 8 + length]).get("__metadata__", {})
