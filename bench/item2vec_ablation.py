@@ -70,7 +70,24 @@ VARIANTS = {
 }
 
 
-def build(data: Path, workdir: Path, variant: str, extra_vars: dict) -> tuple[Path, Path, float]:
+def land(name: str, workdir: Path) -> tuple[Path, dict, dict]:
+    """Generate the matrix configuration ``name`` (or land The Complete Journey) in
+    ``workdir``/data: the data folder, the vars its builds need and what the report says of it."""
+    data = workdir / "data"
+    env = {**os.environ, "METRO_WAREHOUSE": str(workdir / "ingest.duckdb")}
+    if name != "completejourney":
+        run([CLI, "generate", "--data-dir", str(data), *CONFIGURATIONS[name].split()], env)
+        return data, {}, {"options": CONFIGURATIONS[name]}
+    run([CLI, "ingest", "completejourney", "--data-dir", str(data), "--segment-until", str(CJ_CUTOFF)], env)
+    manifest = json.loads((data / "raw" / "_manifest.json").read_text())
+    # the evaluation cutoff of the Complete Journey benchmark
+    holdout = (dt.date.fromisoformat(manifest["default_run_date"]) - CJ_CUTOFF).days
+    return data, {"evaluation_holdout_days": holdout}, {"note": f"evaluation cutoff {CJ_CUTOFF}, window {holdout} days"}
+
+
+def build(data: Path, workdir: Path, variant: str, overrides: dict) -> tuple[Path, Path, float]:
+    """A full build of ``data`` with the vars ``overrides``, in its own warehouse and model
+    store named after ``variant``; returns them and the build's seconds."""
     warehouse, store = workdir / f"{variant}.duckdb", workdir / f"{variant}.models"
     env = {
         **os.environ,
@@ -79,7 +96,6 @@ def build(data: Path, workdir: Path, variant: str, extra_vars: dict) -> tuple[Pa
         "DBT_TARGET_PATH": str(workdir / "target"),
         "DBT_LOG_PATH": str(workdir / "logs"),
     }
-    overrides = {**extra_vars, **VARIANTS[variant]}
     started = time.perf_counter()
     run([CLI, "build", "--data-dir", str(data), *(["--vars", json.dumps(overrides)] if overrides else [])], env)
     return warehouse, store, time.perf_counter() - started
@@ -134,7 +150,7 @@ def compare(name: str, data: Path, workdir: Path, extra_vars: dict) -> dict:
     result = {"name": name, "variants": {}}
     ndcg = {}
     for variant in VARIANTS:
-        warehouse, store, seconds = build(data, workdir, variant, extra_vars)
+        warehouse, store, seconds = build(data, workdir, variant, {**extra_vars, **VARIANTS[variant]})
         ndcg[variant], pool = per_customer_ndcg(warehouse, store)
         result["variants"][variant] = {**pool, "build_seconds": round(seconds, 1)}
         print(f"   {variant}: {result['variants'][variant]}", flush=True)
@@ -224,38 +240,36 @@ def write_readme(ablation: dict) -> None:
     write_section("item2vec", body, required=False)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def ablation_parser(description: str, output: str) -> argparse.ArgumentParser:
+    """The options every ablation bench takes."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="*", choices=[*CONFIGURATIONS, "completejourney"])
-    parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "item2vec_ablation.json"))
+    parser.add_argument("--output", default=str(ROOT / "bench" / "results" / output))
     parser.add_argument("--readme-from", default=None, help="redraw the README tables from a saved run")
-    args = parser.parse_args()
+    return parser
+
+
+def run_ablation(names: list[str], compare, output: Path) -> dict:
+    """``compare(name, data, workdir, extra_vars)`` on each data set, landed in a throw-away
+    folder; the report is rewritten to ``output`` after each."""
+    report = {"measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "results": []}
+    with tempfile.TemporaryDirectory(prefix=f"{output.stem}_") as tmp:
+        for name in names:
+            print(f"== {name}", flush=True)
+            workdir = Path(tmp) / name
+            data, extra_vars, about = land(name, workdir)
+            report["results"].append({**compare(name, data, workdir, extra_vars), **about})
+            output.write_text(json.dumps(report, indent=1))
+    print(f"written to {output}")
+    return report
+
+
+def main() -> None:
+    args = ablation_parser(__doc__, "item2vec_ablation.json").parse_args()
     if args.readme_from:
         write_readme(json.loads(Path(args.readme_from).read_text()))
         return
-    output = Path(args.output)
-    report = {"measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "results": []}
-    with tempfile.TemporaryDirectory(prefix="item2vec_ablation_") as tmp:
-        for name in args.only or [*DEFAULT_RUN, "completejourney"]:
-            print(f"== {name}", flush=True)
-            workdir = Path(tmp) / name
-            data = workdir / "data"
-            env = {**os.environ, "METRO_WAREHOUSE": str(workdir / "ingest.duckdb")}
-            if name == "completejourney":
-                run([CLI, "ingest", "completejourney", "--data-dir", str(data), "--segment-until", str(CJ_CUTOFF)], env)
-                manifest = json.loads((data / "raw" / "_manifest.json").read_text())
-                # the evaluation cutoff of the Complete Journey benchmark
-                holdout = (dt.date.fromisoformat(manifest["default_run_date"]) - CJ_CUTOFF).days
-                result = compare(name, data, workdir, {"evaluation_holdout_days": holdout})
-                result["note"] = f"evaluation cutoff {CJ_CUTOFF}, window {holdout} days"
-            else:
-                run([CLI, "generate", "--data-dir", str(data), *CONFIGURATIONS[name].split()], env)
-                result = compare(name, data, workdir, {})
-            result["options"] = CONFIGURATIONS.get(name, "")
-            report["results"].append(result)
-            output.write_text(json.dumps(report, indent=1))
-    print(f"written to {output}")
-    write_readme(report)
+    write_readme(run_ablation(args.only or [*DEFAULT_RUN, "completejourney"], compare, Path(args.output)))
 
 
 if __name__ == "__main__":

@@ -12,11 +12,15 @@ frequency (weight tuned on SASRec's validation slice). SASRec's training and sco
 are its budgets' measure (issue 15: training <= 3 min, scoring <= 30 s at the default scale).
 
 Synthetic: the accepted order lines of a built warehouse (staging), cutoff = its last
-build's run date minus var evaluation_holdout_days. The Complete Journey: its merchandise
-transactions from the pinned package, cutoff 2017-10-01 (its benchmark's).
+build's run date minus var evaluation_holdout_days; and two generator configurations of the
+quality matrix unlike the default (small baskets, rare visits), generated here, their landed
+order lines read as they are (the generator writes no bad rows), the same cutoff rule. The
+Complete Journey: its merchandise transactions from the pinned package, cutoff 2017-10-01
+(its benchmark's).
 
-    python bench/next_basket.py                 # both (about 10 min on 2 cores)
+    python bench/next_basket.py                 # all four (about 25 min on 2 cores)
     python bench/next_basket.py --only synthetic
+    python bench/next_basket.py --only 20k_rare_visits_conv_0.03
 
 Writes bench/results/next_basket.json and the README's next-basket table.
 """
@@ -26,7 +30,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,7 +48,11 @@ from metro_offers.next_basket.task import NextBasketTask
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from readme_sections import write_section  # noqa: E402 - bench/ is not a package
+from quality_matrix import CONFIGURATIONS, run  # noqa: E402 - bench/ is not a package
+from readme_sections import write_section  # noqa: E402
+
+CLI = str(Path(sys.executable).parent / "metro-offers")
+GENERATED = ["20k_small_baskets_conv_0.06", "20k_rare_visits_conv_0.03"]
 
 K = 10
 SAMPLES = 1000
@@ -60,6 +70,21 @@ def synthetic_lines(warehouse: Path) -> tuple[pd.DataFrame, dt.date]:
             "inner join staging.stg_metro__order_items as items on orders.order_id = items.order_id"
         ).df()
         run_date = con.sql("select max(run_date) from ops.pipeline_runs where status = 'success'").fetchall()[0][0]
+    return lines, run_date - dt.timedelta(days=int(VARS["evaluation_holdout_days"]))
+
+
+def generated_lines(name: str, folder: Path) -> tuple[pd.DataFrame, dt.date]:
+    """Generate the matrix configuration ``name`` into ``folder``; its landed order lines and
+    cutoff (default run date minus var evaluation_holdout_days)."""
+    run([CLI, "generate", "--data-dir", str(folder), *CONFIGURATIONS[name].split()], dict(os.environ))
+    raw = folder / "raw"
+    with duckdb.connect() as con:
+        lines = con.sql(
+            "select orders.customer_id, orders.order_id as basket_id, cast(orders.order_date as timestamp) "
+            f"as basket_time, items.product_id from read_parquet('{raw}/orders/*.parquet') as orders "
+            f"inner join read_parquet('{raw}/order_items/*.parquet') as items on orders.order_id = items.order_id"
+        ).df()
+    run_date = dt.date.fromisoformat(json.loads((raw / "_manifest.json").read_text())["default_run_date"])
     return lines, run_date - dt.timedelta(days=int(VARS["evaluation_holdout_days"]))
 
 
@@ -127,12 +152,16 @@ def table(results: list[dict], measured_at: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=["synthetic", "completejourney"], default=None)
+    parser.add_argument("--only", choices=["synthetic", *GENERATED, "completejourney"], default=None)
     parser.add_argument("--warehouse", type=Path, default=ROOT / "warehouse" / "metro_offers.duckdb")
     args = parser.parse_args()
     results = []
     if args.only in (None, "synthetic"):
         results.append(measure("50k_default", *synthetic_lines(args.warehouse)))
+    for name in GENERATED:
+        if args.only in (None, name):
+            with tempfile.TemporaryDirectory(prefix="next_basket_") as folder:
+                results.append(measure(name, *generated_lines(name, Path(folder))))
     if args.only in (None, "completejourney"):
         results.append(measure("completejourney", *completejourney_lines()))
     measured_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

@@ -37,6 +37,8 @@
         array_cosine_similarity(customer_vectors.customer_vector, offer_vectors.vector) as item2vec_similarity,
         array_cosine_similarity(customer_vectors.last_basket_vector, offer_vectors.vector)
             as item2vec_last_basket_similarity,
+        -- SASRec: the probability mass of the offer's products in the customer's next basket
+        sasrec.sasrec_offer_probability,
         rfm.last_order_date
     from {{ pairs_relation }} as pairs
     inner join {{ ref('stg_metro__customers') }} as customers on pairs.customer_id = customers.customer_id
@@ -70,4 +72,9 @@
         on pairs.customer_id = customer_vectors.customer_id and pairs.{{ as_of_column }} = customer_vectors.as_of_date
     left join {{ ref('item2vec_offer_vectors') }} as offer_vectors
         on pairs.offer_id = offer_vectors.offer_id and customer_vectors.anchor_date = offer_vectors.anchor_date
+    left join {{ ref('sasrec_offer_probabilities') }} as sasrec
+        on
+            pairs.customer_id = sasrec.customer_id
+            and pairs.{{ as_of_column }} = sasrec.as_of_date
+            and product_sets.product_set_id = sasrec.product_set_id
 {%- endmacro %}

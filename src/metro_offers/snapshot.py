@@ -105,7 +105,11 @@ def publish(warehouse: Path, snapshot: Path, echo=print) -> dict:
     staging = snapshot.with_name(snapshot.name + ".publishing")
     staging.unlink(missing_ok=True)
     try:
-        with duckdb.connect(str(staging)) as con:
+        with duckdb.connect() as con:
+            # both files under explicit names: a warehouse file named wh.duckdb would
+            # otherwise clash with the staging file's default catalog name (wh.serving...)
+            con.execute("attach ? as snapshot_staging", [str(staging)])
+            con.execute("use snapshot_staging")
             con.execute("attach ? as wh (read_only)", [str(warehouse)])
             counts = {}
             for table, query in SNAPSHOT_TABLES.items():
@@ -134,7 +138,9 @@ def publish(warehouse: Path, snapshot: Path, echo=print) -> dict:
             }
             con.execute("create table snapshot_info as select ? as info", [json.dumps(info)])
             con.execute("detach wh")
-            con.execute("checkpoint")
+            con.execute("checkpoint snapshot_staging")
+            con.execute("use memory")
+            con.execute("detach snapshot_staging")
         _fsync(staging)
         os.replace(staging, snapshot)  # atomic: readers see the old file or the new one
         _fsync(snapshot.parent)

@@ -113,6 +113,11 @@ def land_bad_rows(raw: Path) -> None:
     )
 
 
+# SASRec's offer feature on (off by default, see bench/sasrec_feature_ablation.py), so that
+# every model of the project runs end to end in the built warehouse
+BUILT_VARS = ("--vars", "{sasrec_offer_feature_enabled: true}")
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
     """The small data set with a few bad rows, built once per session through the CLI (which
@@ -121,7 +126,7 @@ def built(tmp_path_factory):
     data, warehouse = root / "data", root / "metro.duckdb"
     manifest = generate(CONFIG, data, echo=lambda _: None)
     land_bad_rows(data / "raw")
-    result = run_cli("build", "--data-dir", str(data), warehouse=warehouse)
+    result = run_cli("build", "--data-dir", str(data), *BUILT_VARS, warehouse=warehouse)
     return data, warehouse, manifest, result
 
 

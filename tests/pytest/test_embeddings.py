@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from gensim.models import KeyedVectors
 
+from metro_offers.anchors import anchor_date
 from metro_offers.embeddings import store
 from metro_offers.embeddings.corpus import basket_corpus
 from metro_offers.embeddings.item2vec import Item2VecSettings, train_item2vec
@@ -87,10 +88,12 @@ def test_settings_read_from_model_meta():
 # ---------------------------------------------------------------- the store
 def test_anchor_dates_follow_a_grid_at_or_before_the_date():
     # 1970-01-05 + 20,580 days (735 x 28) = 2026-05-11, a Monday
-    assert store.anchor_date(dt.date(2026, 5, 11), 28) == dt.date(2026, 5, 11)
-    assert store.anchor_date(dt.date(2026, 6, 7), 28) == dt.date(2026, 5, 11)
-    assert store.anchor_date(dt.date(2026, 6, 8), 28) == dt.date(2026, 6, 8)
-    assert store.anchor_date(dt.date(2026, 6, 15), 1) == dt.date(2026, 6, 15)
+    assert anchor_date(dt.date(2026, 5, 11), 28) == dt.date(2026, 5, 11)
+    assert anchor_date(dt.date(2026, 6, 7), 28) == dt.date(2026, 5, 11)
+    assert anchor_date(dt.date(2026, 6, 8), 28) == dt.date(2026, 6, 8)
+    assert anchor_date(dt.date(2026, 6, 15), 1) == dt.date(2026, 6, 15)
+    with pytest.raises(ValueError, match="at least 1 day"):
+        anchor_date(dt.date(2026, 6, 15), 0)
 
 
 def test_stored_anchor_round_trips_in_native_formats(tmp_path):

@@ -1,10 +1,13 @@
 """SASRec over baskets and its mix with the customer's own frequency: the sequences, the
 repeat logits and the loss by hand, causality, learning a planted pattern, reproducibility,
-the artifact, and the stored lists of the next-basket evaluation."""
+the artifact, the stored lists of the next-basket evaluation, and SASRec's offer probability
+as a ranker feature."""
 
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -12,9 +15,9 @@ import pytest
 import torch
 import yaml
 
-from metro_offers.next_basket import methods, sasrec, store
+from metro_offers.next_basket import methods, offer_probability, sasrec, store
 from metro_offers.next_basket.repeat_explore import EXPLORE_ONLY, PersonalFrequency, mixed_top_k
-from metro_offers.next_basket.sequences import build_sequences, gap_bucket
+from metro_offers.next_basket.sequences import BasketHistory, build_sequences, gap_bucket
 from metro_offers.next_basket.task import NextBasketTask
 from metro_offers.reference import project_root
 
@@ -230,3 +233,99 @@ def test_a_cutoff_with_nothing_after_it_gives_no_lists_and_says_why(tmp_path):
     assert lists.empty and list(lists.columns) == store.LIST_COLUMNS and meta == {}
     assert "no evaluation (no baskets before 2026-03-02 or none on or after it)" in said[-1]
     assert not (tmp_path / store.NEXT_BASKET_DIR).exists()
+
+
+def test_a_sequence_as_of_a_date_holds_only_the_baskets_before_it():
+    lines = frame(
+        [
+            (7, 1, day(0), 30), (7, 1, day(0), 10),
+            (7, 2, day(3), 20),
+            (7, 3, day(10), 10), (7, 3, day(10), 20), (7, 3, day(10), 30), (7, 3, day(10), 40),
+            (8, 5, day(2), 20),
+        ]
+    )  # fmt: skip
+    history = BasketHistory(lines, np.array([10, 20, 30, 40]), max_items=3)
+    dates = np.array([day(10), day(11), day(3), day(5), day(2)], dtype="datetime64[s]")
+    seq = history.sequences(np.array([7, 7, 8, 9, 8]), dates, slots=2)
+    assert seq.items.tolist() == [
+        [[1, 3, 0], [2, 0, 0]],  # before day 10: baskets 1 and 2
+        [[2, 0, 0], [1, 2, 3]],  # before day 11: baskets 2 and 3
+        [[0, 0, 0], [2, 0, 0]],  # customer 8 before day 3: its one basket
+        [[0, 0, 0], [0, 0, 0]],  # customer 9: never bought
+        [[0, 0, 0], [0, 0, 0]],  # customer 8 before day 2: nothing yet (strictly before)
+    ]
+    assert seq.gaps.tolist() == [[0, 4], [4, 5], [0, 0], [0, 0], [0, 0]]
+    # the same as building the sequences from the lines before each date
+    lines = planted_lines(30)
+    products = np.arange(1, 10)
+    history = BasketHistory(lines, products, max_items=2)
+    rng = np.random.default_rng(1)
+    customers, when = rng.integers(1, 31, 40), rng.integers(0, 32, 40)
+    seq = history.sequences(customers, np.array([day(int(d)) for d in when], dtype="datetime64[s]"), slots=3)
+    for i, (customer, d) in enumerate(zip(customers, when, strict=True)):
+        mine = lines[(lines.customer_id == customer) & (lines.basket_time < day(int(d)))]
+        expected = build_sequences(mine, products, slots=3, max_items=2)
+        assert seq.items[i].tolist() == (expected.items[0].tolist() if len(mine) else [[0, 0]] * 3)
+        assert seq.gaps[i].tolist() == (expected.gaps[0].tolist() if len(mine) else [0] * 3)
+
+
+def test_set_membership_by_hand():
+    set_products = pd.DataFrame({"product_set_id": [5, 5, 9, 9], "product_id": [10, 30, 30, 77]})
+    matrix = offer_probability.set_membership(set_products, np.array([10, 20, 30]), np.array([5, 9]))
+    # product 77 is not in the catalogue: it has no probability to add
+    assert matrix.toarray().tolist() == [[1, 0], [0, 0], [1, 1]]
+
+
+def test_the_offer_feature_is_its_anchor_models_probability_of_the_offers_products(tmp_path):
+    lines = planted_lines(40)
+    settings = dataclasses.replace(PLANTED, max_epochs=2)
+    anchor = CUTOFF.date()  # day 25, a Monday: on the 7-day grid
+    said = []
+    args = (lines, [anchor + pd.Timedelta(days=3)], settings, 7, tmp_path, {"orders/a.parquet": 1})
+    models = offer_probability.ensure_anchor_models(*args, echo=said.append)
+    assert list(models) == [anchor] and said[0].endswith("training (no stored model)")
+    model = models[anchor]
+    set_products = pd.DataFrame({"product_set_id": [1, 2, 2, 3], "product_id": [2, 2, 3, 99]})
+    pairs = pd.DataFrame(
+        [(1, day(27), 1), (1, day(27), 2), (2, day(27), 2), (2, day(27), 3), (999, day(27), 1), (1, day(20), 1)],
+        columns=["customer_id", "as_of_date", "product_set_id"],
+    )
+    out = offer_probability.offer_probabilities(lines, pairs, set_products, models, echo=said.append)
+    # customer 999 has no basket, day 20 comes before the only anchor: no value
+    assert out[["customer_id", "product_set_id"]].values.tolist() == [[1, 1], [1, 2], [2, 2], [2, 3]]
+    assert (out.anchor_date == anchor).all() and (out.as_of_date == day(27).date()).all()
+    # by hand: the model's next-basket probabilities of each customer's baskets before day 27
+    sequences = model.sequences(lines[lines.basket_time < day(27)])
+    customers, p = next(model.probabilities(sequences))
+    column = {product: i for i, product in enumerate(model.products)}
+    row = {customer: i for i, customer in enumerate(customers)}
+    expected = [
+        p[row[1], column[2]],
+        p[row[1], column[2]] + p[row[1], column[3]],
+        p[row[2], column[2]] + p[row[2], column[3]],
+        0.0,  # product 99 is unknown to the model
+    ]
+    np.testing.assert_allclose(out.sasrec_offer_probability, expected, rtol=1e-5)
+    # reused while the landing only grows; retrained when the settings change; pruned
+    again = offer_probability.ensure_anchor_models(*args[:5], {"orders/a.parquet": 1, "b": 2}, echo=said.append)
+    assert said[-1].endswith("reusing the stored model")
+    np.testing.assert_array_equal(next(again[anchor].probabilities(sequences))[1], p)
+    changed = (lines, args[1], dataclasses.replace(settings, max_epochs=1), 7, tmp_path, args[5])
+    said.clear()
+    offer_probability.ensure_anchor_models(*changed, echo=said.append)
+    assert said[0].endswith("training (the sasrec settings changed)")
+    offer_probability.ensure_anchor_models(lines, [day(4).date()], settings, 7, tmp_path, {}, echo=said.append)
+    assert "no model, too little history" in said[-1]
+    assert not (tmp_path / offer_probability.SASREC_DIR / anchor.isoformat()).exists()
+
+
+def test_dbt_imports_torch_before_any_model_thread_starts():
+    # the plugin is in the profile, and loading it leaves torch fully imported (a fresh process)
+    profile = yaml.safe_load((project_root() / "profiles.yml").read_text())
+    assert {"module": "metro_offers.dbt_plugin"} in profile["metro_offers"]["outputs"]["dev"]["plugins"]
+    check = (
+        "import sys; from metro_offers.dbt_plugin import Plugin; assert 'torch' not in sys.modules; "
+        "Plugin(name='p', plugin_config={}); print(hasattr(sys.modules['torch'], 'Tensor'))"
+    )
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "True"

@@ -23,7 +23,7 @@ from metro_offers.ranking.rankers import RANKERS
 from metro_offers.reference import project_root
 from metro_offers.snapshot import default_snapshot_path
 
-from conftest import CLI, CONFIG, query, run_cli, run_dbt
+from conftest import BUILT_VARS, CLI, CONFIG, query, run_cli, run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -120,6 +120,35 @@ def test_item2vec_retrieval_keeps_its_quota_and_learns_before_each_pool(built):
     assert len(anchors) and (anchors.anchor <= anchors.as_of_date).all()
     embeddings = query(warehouse, "select count(*) as n from marts.product_embeddings")
     assert embeddings.n[0] > 0
+
+
+def test_the_sasrec_offer_feature_is_its_anchor_models_probability_before_each_pool(built):
+    _, warehouse, _, _ = built
+    # each pool's value is the probability of the offer's product set, from a model anchored
+    # at or before the pool's date; a pool before the first anchor has none
+    pools = query(
+        warehouse,
+        """
+        select features.pool, pools.as_of_date, count(*) as candidates,
+            count(features.sasrec_offer_probability) as valued,
+            count(probabilities.sasrec_offer_probability) as found,
+            max(abs(features.sasrec_offer_probability - probabilities.sasrec_offer_probability)) as difference,
+            max(probabilities.anchor_date) as anchor
+        from marts.candidate_features as features
+        join intermediate.int_pool_dates as pools using (pool)
+        join intermediate.int_offer_product_sets as sets using (offer_id)
+        left join ml.sasrec_offer_probabilities as probabilities
+            on features.customer_id = probabilities.customer_id and pools.as_of_date = probabilities.as_of_date
+            and sets.product_set_id = probabilities.product_set_id
+        group by all
+        """,
+    )
+    assert (pools.valued == pools.found).all() and (pools.difference.dropna() == 0).all()
+    assert (pools.anchor.dropna() <= pools.as_of_date[pools.anchor.notna()]).all()
+    serving = pools[pools.pool == "serving"].iloc[0]
+    assert serving.valued > 0.9 * serving.candidates  # active customers have baskets the model knows
+    values = query(warehouse, "select sasrec_offer_probability as p from ml.sasrec_offer_probabilities")
+    assert values.p.between(0, 1 + 1e-6).all() and values.p.std() > 0
 
 
 def test_features_are_as_of_the_run_date(built):
@@ -222,7 +251,7 @@ def test_rebuilding_the_same_date_changes_nothing(built):
         "select * from marts.recommendations order by customer_id, recommendation_rank",
     ]
     before = [query(warehouse, sql) for sql in queries]
-    result = run_cli("build", "--data-dir", str(data), "--skip-validation", warehouse=warehouse)
+    result = run_cli("build", "--data-dir", str(data), "--skip-validation", *BUILT_VARS, warehouse=warehouse)
     assert "[ranker] training" not in result.stdout  # the registered model is reused
     assert "[evaluate] reusing the evaluation" in result.stdout  # and so is its evaluation
     for sql, frame in zip(queries, before, strict=True):

@@ -58,6 +58,7 @@ select
     offer_product_segment_popularity,
     item2vec_similarity,
     item2vec_last_basket_similarity,
+    sasrec_offer_probability,
     {%- for strategy in strategies %}
         rank_by_{{ strategy }}{% if not loop.last %},{% endif %}
     {%- endfor %}

@@ -86,5 +86,6 @@ select
     featured.offer_product_segment_popularity,
     featured.item2vec_similarity,
     featured.item2vec_last_basket_similarity,
+    featured.sasrec_offer_probability,
     featured.last_order_date
 from featured

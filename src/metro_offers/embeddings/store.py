@@ -5,16 +5,16 @@
     vectors.w2v.bin      the same in the word2vec binary format (gensim KeyedVectors.load_word2vec_format)
     meta.json            settings, corpus size, training time, library versions, the landing it read
 
-An as-of date uses the model of its anchor: the latest date on a grid of var
-item2vec_anchor_days days at or before it, trained on baskets strictly before the anchor. A
-daily run reuses the anchors it finds; a new anchor is trained when the grid moves past one.
+An as-of date uses the model of its anchor (metro_offers.anchors): the latest date on a grid
+of var item2vec_anchor_days days at or before it, trained on baskets strictly before the
+anchor. A daily run reuses the anchors it finds; a new anchor is trained when the grid moves
+past one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 
 import gensim
@@ -23,23 +23,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from gensim.models import KeyedVectors
 
+from metro_offers import anchors
 from metro_offers.embeddings.item2vec import Item2VecSettings, product_matrix
 from metro_offers.ranking.registry import landing_change
 
 ITEM2VEC_DIR = "item2vec"
-GRID_START = dt.date(1970, 1, 5)  # a Monday: anchors fall on Mondays when the spacing is whole weeks
-
-
-def anchor_date(as_of: dt.date, spacing_days: int) -> dt.date:
-    """The latest grid date at or before ``as_of``."""
-    if spacing_days < 1:
-        raise ValueError(f"item2vec_anchor_days must be at least 1, got {spacing_days}")
-    offset = (as_of - GRID_START).days
-    return GRID_START + dt.timedelta(days=offset - offset % spacing_days)
 
 
 def anchor_dir(store: Path, anchor: dt.date) -> Path:
-    return Path(store) / ITEM2VEC_DIR / anchor.isoformat()
+    return anchors.anchor_dir(store, ITEM2VEC_DIR, anchor)
 
 
 def read_meta(store: Path, anchor: dt.date) -> dict | None:
@@ -67,17 +59,15 @@ def vector_array(vectors: np.ndarray) -> pa.FixedSizeListArray:
 
 def save_anchor(store: Path, anchor: dt.date, vectors: KeyedVectors, provenance: dict) -> None:
     """Write the anchor's model (replacing an older one) and its provenance."""
-    folder = anchor_dir(store, anchor)
-    staging = folder.with_name(folder.name + ".tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
     ids, matrix = product_matrix(vectors)
-    pq.write_table(pa.table({"product_id": ids, "vector": vector_array(matrix)}), staging / "vectors.parquet")
-    vectors.save_word2vec_format(str(staging / "vectors.w2v.bin"), binary=True)
     meta = {"anchor_date": anchor.isoformat(), "gensim_version": gensim.__version__, **provenance}
-    (staging / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
-    shutil.rmtree(folder, ignore_errors=True)
-    staging.rename(folder)
+
+    def write(folder: Path) -> None:
+        pq.write_table(pa.table({"product_id": ids, "vector": vector_array(matrix)}), folder / "vectors.parquet")
+        vectors.save_word2vec_format(str(folder / "vectors.w2v.bin"), binary=True)
+        (folder / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+
+    anchors.replace_dir(anchor_dir(store, anchor), write)
 
 
 def load_anchor(store: Path, anchor: dt.date) -> tuple[np.ndarray, np.ndarray]:
@@ -90,9 +80,4 @@ def load_anchor(store: Path, anchor: dt.date) -> tuple[np.ndarray, np.ndarray]:
 
 def prune(store: Path, keep: set[dt.date]) -> None:
     """Remove stored anchors no build needs any more."""
-    root = Path(store) / ITEM2VEC_DIR
-    if not root.exists():
-        return
-    for folder in root.iterdir():
-        if folder.is_dir() and folder.name not in {a.isoformat() for a in keep}:
-            shutil.rmtree(folder)
+    anchors.prune(store, ITEM2VEC_DIR, keep)

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from metro_offers.anchors import anchor_date
 from metro_offers.embeddings import store as anchors
 from metro_offers.embeddings.corpus import basket_corpus
 from metro_offers.embeddings.item2vec import Item2VecSettings, train_item2vec
@@ -30,7 +31,7 @@ def ensure_anchors(
     vectors)), training the anchors that have no valid stored model; anchors with fewer than
     MIN_BASKETS baskets before them get no model; anchors no longer needed are removed from
     the store."""
-    needed = sorted({anchors.anchor_date(d, spacing_days) for d in as_of_dates})
+    needed = sorted({anchor_date(d, spacing_days) for d in as_of_dates})
     result = {}
     for anchor in needed:
         reason = anchors.retrain_reason(store, anchor, settings, files, force)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from metro_offers.embeddings.store import anchor_date
+from metro_offers.anchors import anchor_date
 from metro_offers.next_basket.methods import rank
 from metro_offers.next_basket.sasrec import SasrecSettings
 from metro_offers.next_basket.task import NextBasketTask, NoTask

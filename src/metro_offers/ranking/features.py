@@ -43,6 +43,7 @@ NUMERIC_FEATURES = (
     "offer_product_decayed_orders",
     "item2vec_similarity",
     "item2vec_last_basket_similarity",
+    "sasrec_offer_probability",
 )
 CATEGORICAL_FEATURES = ("segment", "category_id")
 STRATEGY_RANK_PREFIX = "rank_by_"
