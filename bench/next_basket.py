@@ -20,7 +20,7 @@ Complete Journey: its merchandise transactions from the pinned package, cutoff 2
 
     python bench/next_basket.py                 # all four (about 25 min on 2 cores)
     python bench/next_basket.py --only synthetic
-    python bench/next_basket.py --only 20k_rare_visits_conv_0.03
+    python bench/next_basket.py --only 20k_rare_visits_conv_0.03   # replaces that data set's rows
 
 Writes bench/results/next_basket.json and the README's next-basket table.
 """
@@ -107,6 +107,7 @@ def measure(name: str, lines: pd.DataFrame, cutoff: dt.date) -> dict:
     result = harness.evaluate(task, ranked.lists, K, SAMPLES, SEED)
     return {
         "name": name,
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "cutoff": str(cutoff),
         "customers": int(task.customers.size),
         "target_items": len(task.targets),
@@ -126,10 +127,10 @@ def _cell(rows: list[dict], method: str, subset: str, metric: str) -> str:
     return f"{row['value']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
 
 
-def table(results: list[dict], measured_at: str) -> str:
+def table(results: list[dict]) -> str:
     lines = [
-        f"Measured {measured_at} with `python bench/next_basket.py` on this project's machine (2 cores); "
-        "full ranking over the catalogue, 95% bootstrap intervals over customers:",
+        "Measured with `python bench/next_basket.py` on this project's machine (2 cores), each data set at the "
+        "time below; full ranking over the catalogue, 95% bootstrap intervals over customers:",
         "",
         "| data | method | Recall@10 | NDCG@10 | HR@10 | Recall@10 repeat | Recall@10 explore |",
         "|---|---|---|---|---|---|---|",
@@ -142,9 +143,9 @@ def table(results: list[dict], measured_at: str) -> str:
             lines.append(f"| {name} | {label} | " + " | ".join(cells) + " |")
             name = ""
     lines += [""] + [
-        f"SASRec on {r['name']}: trained in {r['sasrec_training_seconds']} s (best epoch {r['sasrec_best_epoch']} "
-        f"of {len(r['sasrec_history'])}), scored in {r['seconds']['sasrec']} s; frequency weight of the mix "
-        f"{r['mix_weight']}."
+        f"SASRec on {r['name']} (measured {r['measured_at']}): trained in {r['sasrec_training_seconds']} s "
+        f"(best epoch {r['sasrec_best_epoch']} of {len(r['sasrec_history'])}), scored in {r['seconds']['sasrec']} s; "
+        f"frequency weight of the mix {r['mix_weight']}."
         for r in results
     ]
     return "\n".join(lines)
@@ -164,11 +165,16 @@ def main() -> None:
                 results.append(measure(name, *generated_lines(name, Path(folder))))
     if args.only in (None, "completejourney"):
         results.append(measure("completejourney", *completejourney_lines()))
-    measured_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    RESULTS.write_text(json.dumps({"measured_at": measured_at, "results": results}, indent=2))
-    text = table(results, measured_at)
-    if args.only is None:
-        write_section("next_basket", text)
+    # a partial run replaces its data sets' results and keeps the others'
+    saved = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"results": []}
+    previous = [{"measured_at": saved.get("measured_at"), **r} for r in saved["results"]]
+    names = {r["name"] for r in results}
+    results = [r for r in previous if r["name"] not in names] + results
+    order = ["50k_default", *GENERATED, "completejourney"]
+    results.sort(key=lambda r: order.index(r["name"]) if r["name"] in order else len(order))
+    RESULTS.write_text(json.dumps({"results": results}, indent=2))
+    text = table(results)
+    write_section("next_basket", text)
     print(text)
 
 
