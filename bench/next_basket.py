@@ -41,7 +41,7 @@ import pandas as pd
 import yaml
 
 from metro_offers.adapters import completejourney as cj
-from metro_offers.adapters.completejourney_benchmark import DEFAULT_CUTOFF
+from metro_offers.adapters import completejourney_benchmark as cj_benchmark
 from metro_offers.next_basket import harness, methods
 from metro_offers.next_basket.sasrec import SasrecSettings
 from metro_offers.next_basket.task import NextBasketTask
@@ -89,11 +89,7 @@ def generated_lines(name: str, folder: Path) -> tuple[pd.DataFrame, dt.date]:
 
 
 def completejourney_lines() -> tuple[pd.DataFrame, dt.date]:
-    source = cj.load_source(None)
-    merchandise = source["products"].loc[cj.is_merchandise(source["products"]), "product_id"]
-    lines = source["transactions"][source["transactions"].product_id.isin(merchandise)]
-    lines = lines.rename(columns={"household_id": "customer_id", "transaction_timestamp": "basket_time"})
-    return lines[["customer_id", "basket_id", "basket_time", "product_id"]], DEFAULT_CUTOFF
+    return cj_benchmark.merchandise_lines(cj.load_source(None)), cj_benchmark.DEFAULT_CUTOFF
 
 
 def measure(name: str, lines: pd.DataFrame, cutoff: dt.date) -> dict:

@@ -220,6 +220,7 @@ def benchmark(dataset, cutoff, households, bootstrap_samples, output, data_dir, 
     run_date = dt.date.fromisoformat(manifest["default_run_date"])
     holdout = (run_date - cutoff.date()).days
     extra = {**_var_overrides(overrides), "evaluation_holdout_days": holdout}
+    popularity_days = {**dbt_vars(), **extra}["segment_popularity_window_days"]
     _build(data_dir, run_date, validate_first=True, selector=None, extra_vars=extra)
     with duckdb.connect(str(_warehouse_path()), read_only=True) as con:
         examples = con.sql("select * from marts.training_examples").df()
@@ -229,7 +230,7 @@ def benchmark(dataset, cutoff, households, bootstrap_samples, output, data_dir, 
     results = pd.concat(
         [
             bench.coupon_ranking(source, examples, offers, keys, cutoff.date(), bootstrap_samples, echo=click.echo),
-            bench.next_basket(source, cutoff.date(), bootstrap_samples),
+            bench.next_basket(source, cutoff.date(), int(popularity_days), bootstrap_samples),
         ]
     )
     seconds = time.perf_counter() - started

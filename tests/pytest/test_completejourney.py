@@ -113,11 +113,7 @@ def test_the_same_dbt_build_runs_on_it_and_the_benchmark_reports_every_method(tm
     assert set(coupon.method) == {"random", *RANKERS}
     # exactly one ranker is the one the build's procedure selected, a baseline or a learned one
     assert coupon[coupon.selected.astype(bool)].method.nunique() == 1
-    assert set(results[results.task == "next basket"].method) == {
-        "product_popularity",
-        "p_topfreq",
-        "p_topfreq_recency",
-    }
+    assert set(results[results.task == "next basket"].method) == {"popularity", "p_topfreq", "gp_topfreq"}
     assert ((results.ci_low <= results.value + 1e-9) & (results.value <= results.ci_high + 1e-9)).all()
     gains = results[results.metric == "ndcg_gain_over_p_topfreq"].set_index("method").value
     assert results[results.metric != "ndcg_gain_over_p_topfreq"].value.between(0, 1).all()

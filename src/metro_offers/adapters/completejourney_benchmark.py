@@ -13,9 +13,10 @@
    products, ties by popularity) and the learned rankers. NDCG@10, Recall@10, MRR, hit
    rate@10 and AUC, with bootstrap 95% intervals over (household, campaign) lists.
 2. Next basket. For each household with baskets before D and after it, predict the products
-   of its first basket on or after D; Recall@10 and NDCG@10 for product popularity (buyers in
-   the 90 days before D), P-TopFreq (the household's own purchase counts) and a
-   recency-weighted P-TopFreq (each past purchase weighs 2^(-days ago / 30)).
+   of its first basket on or after D; Recall@10 and NDCG@10 of the next-basket baselines
+   (metro_offers.next_basket: popularity over var segment_popularity_window_days before D,
+   P-TopFreq, GP-TopFreq), judged by the same harness as the warehouse's next-basket
+   evaluation.
 
 The campaigns were targeted, not randomised: these numbers measure ranking among the coupons a
 household was sent, not uplift.
@@ -39,6 +40,10 @@ from metro_offers.metrics import (
     rank_within_customer,
     resample_weights,
 )
+from metro_offers.next_basket import harness
+from metro_offers.next_basket import methods as next_basket_methods
+from metro_offers.next_basket.methods import LABELS as NEXT_BASKET_LABELS
+from metro_offers.next_basket.task import LINE_COLUMNS, NextBasketTask
 from metro_offers.ranking.data import RankingData
 from metro_offers.ranking.features import ranker_features
 from metro_offers.ranking.rankers import RANKERS
@@ -46,14 +51,9 @@ from metro_offers.ranking.selection import Selection, compare_rankers, fit_ranke
 
 DEFAULT_CUTOFF = dt.date(2017, 10, 1)
 K = 10
-POPULARITY_DAYS = 90
-HALF_LIFE_DAYS = 30.0
 VALIDATION_SHARE = 0.25  # the latest quarter of the training campaigns validates the choice
-METHOD_LABELS = {
-    **RANKING_LABELS,
-    "product_popularity": "Product popularity",
-    "p_topfreq_recency": "P-TopFreq, recency-weighted",
-}
+NEXT_BASKET_METHODS = ["popularity", "p_topfreq", "gp_topfreq"]
+TASK_LABELS = {"coupon ranking": RANKING_LABELS, "next basket": NEXT_BASKET_LABELS}
 
 
 def _metric_rows(task: str, method: str, per_group: pd.DataFrame, samples: int, seed: int) -> list[dict]:
@@ -186,54 +186,26 @@ def _auc_row(method, relevant, score, group, seed, samples: int = 200) -> dict:
     }
 
 
-def next_basket(source: dict[str, pd.DataFrame], cutoff: dt.date, samples: int = 1000, seed: int = 7) -> pd.DataFrame:
-    """Products of each household's first basket on or after the cutoff, ranked by three methods."""
-    cut = pd.Timestamp(cutoff)
+def merchandise_lines(source: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The next-basket task's order lines (metro_offers.next_basket.task.LINE_COLUMNS): the
+    source's merchandise transactions, a household as the customer."""
     merchandise = source["products"].loc[is_merchandise(source["products"]), "product_id"]
     lines = source["transactions"][source["transactions"].product_id.isin(merchandise)]
-    before, after = lines[lines.transaction_timestamp < cut], lines[lines.transaction_timestamp >= cut]
-    first_basket = after.sort_values("transaction_timestamp").groupby("household_id").basket_id.first()
-    target = after[after.basket_id.isin(first_basket)][["household_id", "product_id"]].drop_duplicates()
-    households = np.intersect1d(target.household_id.unique(), before.household_id.unique())
-    target = target[target.household_id.isin(households)]
+    lines = lines.rename(columns={"household_id": "customer_id", "transaction_timestamp": "basket_time"})
+    return lines[list(LINE_COLUMNS)]
 
-    recent = before[before.transaction_timestamp >= cut - pd.Timedelta(days=POPULARITY_DAYS)]
-    popular = recent.groupby("product_id").household_id.nunique().sort_values(ascending=False)
-    popularity = popular / before.household_id.nunique()
-    own = before[before.household_id.isin(households)]
-    days_ago = (cut - own.transaction_timestamp).dt.total_seconds() / 86400
-    own = own.assign(weight=np.power(2.0, -days_ago / HALF_LIFE_DAYS), count=1)
-    per_product = own.groupby(["household_id", "product_id"], as_index=False)[["count", "weight"]].sum()
-    per_product["popularity"] = per_product.product_id.map(popularity).fillna(0.0)
 
-    top_popular = popular.index[:K].to_numpy()
-    lists = {
-        "product_popularity": pd.DataFrame(
-            {"household_id": np.repeat(households, K), "product_id": np.tile(top_popular, len(households))}
-        ),
-    }
-    for method, column in (("p_topfreq", "count"), ("p_topfreq_recency", "weight")):
-        ranked = per_product.assign(score=per_product[column] + 1e-6 * per_product.popularity)
-        ranked = ranked.sort_values(["household_id", "score", "product_id"], ascending=[True, False, True])
-        top = ranked.groupby("household_id").head(K)[["household_id", "product_id"]]
-        # households with fewer than K past products are filled up with the most popular ones
-        filler = lists["product_popularity"].merge(top, how="left", indicator=True)
-        filler = filler[filler._merge == "left_only"].drop(columns="_merge")
-        lists[method] = pd.concat([top, filler]).groupby("household_id").head(K)
-    n_relevant = target.groupby("household_id").size()
-    rows = []
-    for method, chosen in lists.items():
-        chosen = chosen.assign(rank=chosen.groupby("household_id").cumcount() + 1)
-        hits = chosen.merge(target.assign(relevant=True), on=["household_id", "product_id"], how="left")
-        metrics = list_metrics(
-            hits.household_id.to_numpy(),
-            hits["rank"].to_numpy(),
-            hits.relevant.fillna(False).to_numpy(bool),
-            n_relevant,
-            K,
-        )[["recall", "ndcg"]]
-        rows += _metric_rows("next basket", method, metrics, samples, seed)
-    return pd.DataFrame(rows)
+def next_basket(
+    source: dict[str, pd.DataFrame], cutoff: dt.date, popularity_days: int, samples: int = 1000, seed: int = 7
+) -> pd.DataFrame:
+    """Products of each household's first basket on or after the cutoff, ranked by the
+    next-basket baselines of metro_offers.next_basket (the same code as the warehouse's
+    next-basket evaluation) and judged by its harness (all items)."""
+    task = NextBasketTask.from_lines(merchandise_lines(source), pd.Timestamp(cutoff))
+    ranked = next_basket_methods.rank(task, NEXT_BASKET_METHODS, K, popularity_days, None, echo=lambda _: None)
+    judged = harness.evaluate(task, ranked.lists, K, samples, seed)
+    judged = judged[(judged.subset == "all") & judged.metric.isin(["recall", "ndcg"])]
+    return judged.drop(columns="subset").rename(columns={"customers": "lists"}).assign(task="next basket")
 
 
 def render(results: pd.DataFrame) -> str:
@@ -268,7 +240,7 @@ def render(results: pd.DataFrame) -> str:
                     "-" if r.empty else f"{r.value.iloc[0]:.3f} [{r.ci_low.iloc[0]:.3f}, {r.ci_high.iloc[0]:.3f}]"
                 )
             selected = "selected" in rows and rows[rows.method == method].selected.fillna(False).astype(bool).any()
-            label = METHOD_LABELS.get(method, method) + (" (selected)" if selected else "")
+            label = TASK_LABELS[task].get(method, method) + (" (selected)" if selected else "")
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
         out.append("\n".join(lines))
     return "\n\n".join(out)
