@@ -9,8 +9,11 @@ grid moves past one. Each kind of model keeps its anchors in <model_store_dir>/<
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
+
+from metro_offers.ranking.registry import landing_change
 
 GRID_START = dt.date(1970, 1, 5)  # a Monday: anchors fall on Mondays when the spacing is whole weeks
 
@@ -25,6 +28,23 @@ def anchor_date(as_of: dt.date, spacing_days: int) -> dt.date:
 
 def anchor_dir(store: Path, kind: str, anchor: dt.date) -> Path:
     return Path(store) / kind / anchor.isoformat()
+
+
+def retrain_reason(
+    store: Path, kind: str, anchor: dt.date, artifact: str, settings: dict, files: dict, force: bool
+) -> str | None:
+    """Why the anchor's model of ``kind`` must be trained, or None to reuse the stored one:
+    forced, no stored ``artifact`` with its meta.json, other settings than the stored ones, or
+    a landing that lost or changed a file the model read (not one that only grew)."""
+    if force:
+        return "forced by var force_retrain"
+    folder = anchor_dir(store, kind, anchor)
+    if not (folder / "meta.json").exists() or not (folder / artifact).exists():
+        return "no stored model"
+    meta = json.loads((folder / "meta.json").read_text())
+    if meta.get("settings") != settings:
+        return f"the {kind} settings changed"
+    return landing_change(meta, files)
 
 
 def replace_dir(folder: Path, write) -> None:

@@ -25,7 +25,6 @@ from gensim.models import KeyedVectors
 
 from metro_offers import anchors
 from metro_offers.embeddings.item2vec import Item2VecSettings, product_matrix
-from metro_offers.ranking.registry import landing_change
 
 ITEM2VEC_DIR = "item2vec"
 
@@ -34,21 +33,9 @@ def anchor_dir(store: Path, anchor: dt.date) -> Path:
     return anchors.anchor_dir(store, ITEM2VEC_DIR, anchor)
 
 
-def read_meta(store: Path, anchor: dt.date) -> dict | None:
-    path = anchor_dir(store, anchor) / "meta.json"
-    return json.loads(path.read_text()) if path.exists() else None
-
-
 def retrain_reason(store: Path, anchor: dt.date, settings: Item2VecSettings, files: dict, force: bool) -> str | None:
     """Why the anchor's model must be trained, or None to reuse the stored one."""
-    if force:
-        return "forced by var force_retrain"
-    meta = read_meta(store, anchor)
-    if meta is None or not (anchor_dir(store, anchor) / "vectors.parquet").exists():
-        return "no stored model"
-    if meta.get("settings") != settings.as_dict():
-        return "the item2vec settings changed"
-    return landing_change(meta, files)
+    return anchors.retrain_reason(store, ITEM2VEC_DIR, anchor, "vectors.parquet", settings.as_dict(), files, force)
 
 
 def vector_array(vectors: np.ndarray) -> pa.FixedSizeListArray:

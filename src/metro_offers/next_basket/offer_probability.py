@@ -30,24 +30,10 @@ from metro_offers import anchors
 from metro_offers.next_basket.sasrec import SCORE_BATCH, Sasrec, SasrecSettings, training_data
 from metro_offers.next_basket.sequences import BasketHistory
 from metro_offers.next_basket.task import NoTask
-from metro_offers.ranking.registry import landing_change
 
 SASREC_DIR = "sasrec"
 MODEL_FILE = "model.safetensors"
 OUTPUT_COLUMNS = ["customer_id", "as_of_date", "product_set_id", "anchor_date", "sasrec_offer_probability"]
-
-
-def retrain_reason(store: Path, anchor: dt.date, settings: SasrecSettings, files: dict, force: bool) -> str | None:
-    """Why the anchor's model must be trained, or None to reuse the stored one."""
-    if force:
-        return "forced by var force_retrain"
-    folder = anchors.anchor_dir(store, SASREC_DIR, anchor)
-    if not (folder / "meta.json").exists() or not (folder / MODEL_FILE).exists():
-        return "no stored model"
-    meta = json.loads((folder / "meta.json").read_text())
-    if meta.get("settings") != settings.as_dict():
-        return "the sasrec settings changed"
-    return landing_change(meta, files)
 
 
 def ensure_anchor_models(
@@ -68,7 +54,7 @@ def ensure_anchor_models(
     models = {}
     for anchor in needed:
         folder = anchors.anchor_dir(store, SASREC_DIR, anchor)
-        reason = retrain_reason(store, anchor, settings, files, force)
+        reason = anchors.retrain_reason(store, SASREC_DIR, anchor, MODEL_FILE, settings.as_dict(), files, force)
         if reason is None:
             echo(f"[sasrec feature] anchor {anchor}: reusing the stored model")
             models[anchor] = Sasrec.from_bytes((folder / MODEL_FILE).read_bytes())
@@ -149,10 +135,11 @@ def offer_probabilities(
         history = BasketHistory(lines[lines.basket_time < dates.max()], model.products, model.settings.max_basket_items)
         membership = set_membership(set_products, model.products, sets)
         set_column = np.searchsorted(sets, mine.product_set_id.to_numpy())
+        customers = mine.customer_id.to_numpy()
         values = np.full(len(mine), np.nan, dtype=np.float64)
         for start in range(0, len(first), SCORE_BATCH):
             batch = first[start : start + SCORE_BATCH]
-            sequences = history.sequences(mine.customer_id.to_numpy()[batch], dates[batch], model.settings.max_baskets)
+            sequences = history.sequences(customers[batch], dates[batch], model.settings.max_baskets)
             has_history = sequences.basket_count > 0
             if not has_history.any():
                 continue
