@@ -50,9 +50,9 @@ AUC_SUBSETS = ("pool_rows", "active_customers_pool_rows")
 
 
 # ---------------------------------------------------------------- inputs
-def load_truth(truth_dir: Path, pairs: pd.DataFrame) -> pd.Series | None:
-    """True P(redeem | shown) of each (customer_id, offer_id) row of pairs, or None when the
-    truth folder is missing or does not cover every pair (real data has no truth)."""
+def truth_columns(truth_dir: Path | None, pairs: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame | None:
+    """The truth's ``columns`` for each (customer_id, offer_id) row of pairs (pairs' index), or
+    None when the truth folder is missing or does not cover every pair (real data has no truth)."""
     import duckdb
 
     files = sorted((truth_dir / "offer_truth").glob("*.parquet")) if truth_dir else []
@@ -62,15 +62,23 @@ def load_truth(truth_dir: Path, pairs: pd.DataFrame) -> pd.Series | None:
     keys = pairs[["customer_id", "offer_id"]].reset_index(drop=True)
     keys["row_number"] = np.arange(len(keys))
     con.register("pairs", keys)
+    selected = ", ".join(f"truth.{c}" for c in columns)
     truth = con.sql(
-        "select pairs.row_number, truth.p_redeem_if_shown from pairs left join read_parquet(?) as truth "
+        f"select pairs.row_number, {selected} from pairs left join read_parquet(?) as truth "
         "on pairs.customer_id = truth.customer_id and pairs.offer_id = truth.offer_id order by pairs.row_number",
         params=[[str(f) for f in files]],
     ).df()
     con.close()
-    if truth.p_redeem_if_shown.isna().any():
+    if truth[list(columns)].isna().any().any():
         return None
-    return pd.Series(truth.p_redeem_if_shown.to_numpy(), index=pairs.index)
+    return truth[list(columns)].set_axis(pairs.index)
+
+
+def load_truth(truth_dir: Path, pairs: pd.DataFrame) -> pd.Series | None:
+    """True P(redeem | shown) of each (customer_id, offer_id) row of pairs, or None without
+    truth for every pair."""
+    truth = truth_columns(truth_dir, pairs, ("p_redeem_if_shown",))
+    return None if truth is None else truth["p_redeem_if_shown"]
 
 
 def external_method_scores(candidates: pd.DataFrame, external: pd.DataFrame | None, echo=print) -> dict:

@@ -1,0 +1,114 @@
+"""The uplift learners' store: one folder per evaluation cutoff, <model_store_dir>/uplift/<cutoff>/,
+with every learner's LightGBM text files and meta.json (settings, training window, the
+landing's fingerprint, rows, the shown share, each booster's rounds, why it was trained).
+A build reuses the folder of its cutoff until the settings or the landing change
+(metro_offers.anchors.retrain_reason), so daily builds do not retrain."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from metro_offers.anchors import anchor_dir, prune, replace_dir, retrain_reason
+from metro_offers.ranking.registry import data_fingerprint
+from metro_offers.uplift.learners import LEARNERS, UpliftLearner, UpliftSettings
+
+KIND = "uplift"
+CHECK_FILE = "x_learner.effect_control.txt"  # written last of the learners' files
+
+REGISTRY_COLUMNS = {
+    "model_version": "object",
+    "learner": "object",
+    "trained_at": "object",
+    "cutoff": "object",
+    "training_window_start": "object",
+    "training_window_end": "object",
+    "validation_start": "object",
+    "training_rows": "int64",
+    "training_shown_rows": "int64",
+    "training_outcomes": "int64",
+    "shown_share": "float64",
+    "rounds": "object",
+    "settings": "object",
+    "features": "object",
+    "artifact_files": "object",
+    "retrain_reason": "object",
+    "data_fingerprint": "object",
+}
+
+
+def stored_settings(settings: UpliftSettings, window: dict, features: list[str]) -> dict:
+    """Everything whose change retrains: the base learners' settings, the windows, the features."""
+    return {**dataclasses.asdict(settings), **window, "features": list(features)}
+
+
+def training_reason(store: Path, cutoff: dt.date, settings: dict, files: dict, force: bool) -> str | None:
+    return retrain_reason(store, KIND, cutoff, CHECK_FILE, settings, files, force)
+
+
+def save(store: Path, cutoff: dt.date, learners: dict[str, UpliftLearner], meta: dict, files: dict) -> None:
+    folder = anchor_dir(store, KIND, cutoff)
+
+    def write(staging: Path) -> None:
+        learner_files = {name: learner.save(staging) for name, learner in learners.items()}
+        full = {
+            **meta,
+            "kind": KIND,
+            "cutoff": cutoff.isoformat(),
+            "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "landing_files": files,
+            "data_fingerprint": data_fingerprint(files),
+            "learners": {
+                name: {"files": learner_files[name], "rounds": learner.rounds()} for name, learner in learners.items()
+            },
+        }
+        (staging / "meta.json").write_text(json.dumps(full, indent=2))
+
+    replace_dir(folder, write)
+    prune(store, KIND, keep={cutoff})
+
+
+def read_meta(store: Path, cutoff: dt.date) -> dict | None:
+    path = anchor_dir(store, KIND, cutoff) / "meta.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def load_learners(store: Path, cutoff: dt.date) -> dict[str, UpliftLearner]:
+    meta = read_meta(store, cutoff)
+    if meta is None:
+        return {}
+    folder = anchor_dir(store, KIND, cutoff)
+    return {name: LEARNERS[name].load(folder, meta["shown_share"]) for name in meta["learners"]}
+
+
+def registry_frame(store: Path, cutoff: dt.date) -> pd.DataFrame:
+    """One row per stored learner of the cutoff (none when uplift was not estimated)."""
+    meta = read_meta(store, cutoff)
+    rows = []
+    for name, learner in (meta or {}).get("learners", {}).items():
+        rows.append(
+            {
+                "model_version": f"{meta['cutoff'].replace('-', '')}-{meta['data_fingerprint'][:8]}-{name}",
+                "learner": name,
+                "trained_at": meta["trained_at"],
+                "cutoff": meta["cutoff"],
+                "training_window_start": meta["training_window_start"],
+                "training_window_end": meta["training_window_end"],
+                "validation_start": meta["validation_start"],
+                "training_rows": meta["training_rows"],
+                "training_shown_rows": meta["training_shown_rows"],
+                "training_outcomes": meta["training_outcomes"],
+                "shown_share": meta["shown_share"],
+                "rounds": json.dumps(learner["rounds"]),
+                "settings": json.dumps(meta["settings"]),
+                "features": json.dumps(meta["features"]),
+                "artifact_files": json.dumps(learner["files"]),
+                "retrain_reason": meta["reason"],
+                "data_fingerprint": meta["data_fingerprint"],
+            }
+        )
+    return pd.DataFrame(rows, columns=list(REGISTRY_COLUMNS)).astype(REGISTRY_COLUMNS)

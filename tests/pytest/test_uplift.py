@@ -1,0 +1,185 @@
+"""Uplift: metrics by hand, the learners on simulated data with a known effect, the margin
+formula, the store's round trip."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metro_offers.uplift import metrics, store
+from metro_offers.uplift.decision import expected_incremental_margin
+from metro_offers.uplift.evaluation import ORACLE, RANDOM, evaluate_lists, evaluate_targeting, targeting_scores
+from metro_offers.uplift.learners import LEARNERS, UpliftData, UpliftSettings, fit_learners
+
+SETTINGS = UpliftSettings(
+    learning_rate=0.1, num_leaves=7, min_data_in_leaf=50, max_rounds=80, early_stopping_rounds=10, seed=7
+)
+# rows already in targeting order: shown, bought
+TREATED = np.array([1, 0, 1, 0], dtype=bool)
+OUTCOME = np.array([1, 0, 0, 1], dtype=bool)
+
+
+def test_qini_curve_and_coefficient_by_hand():
+    # Q(k) = (Y_t - Y_c * N_t / N_c) / n: k=1: (1 - 0)/4 (no control yet: counts 0), k=2: 1/4,
+    # k=3: 1/4, k=4: (1 - 1 * 2/2)/4 = 0. Trapezoids over x = 0, .25, .5, .75, 1:
+    # .03125 + .0625 + .0625 + .03125 = .1875; random's line ends at Q(n) = 0.
+    ones = np.ones(4)
+    np.testing.assert_allclose(metrics.qini_curve(TREATED, OUTCOME, ones), [0.25, 0.25, 0.25, 0.0])
+    assert metrics.targeting_metrics(TREATED, OUTCOME, ones)["qini"] == pytest.approx(0.1875)
+
+
+def test_auuc_and_uplift_at_k_by_hand():
+    # G(k) = (Y_t/N_t - Y_c/N_c) * k/n: .25, .5, (.5 - 0) * .75 = .375, (.5 - .5) * 1 = 0;
+    # area .03125 + .09375 + .109375 + .046875 = .28125, random's line ends at 0
+    ones = np.ones(4)
+    np.testing.assert_allclose(metrics.gain_curve(TREATED, OUTCOME, ones), [0.25, 0.5, 0.375, 0.0])
+    result = metrics.targeting_metrics(TREATED, OUTCOME, ones)
+    assert result["auuc"] == pytest.approx(0.28125)
+    # top 10% = ceil(0.4) = 1 row: no control row there -> undefined; top 30% = 2 rows: 1/1 - 0/1
+    assert np.isnan(result["uplift_at_10"])
+    assert result["uplift_at_30"] == pytest.approx(1.0)
+
+
+def test_random_line_is_subtracted():
+    # everyone responds only when shown: Q rises to Q(n) = (2 - 0)/4 = .5 along k; ordered
+    # treated first the curve is .25, .5, .5, .5: area .03125 + .09375 + .125 + .125 = .375,
+    # minus random's .5 / 2 = .25 -> .125
+    treated = np.array([1, 1, 0, 0], dtype=bool)
+    outcome = np.array([1, 1, 0, 0], dtype=bool)
+    ones = np.ones(4)
+    np.testing.assert_allclose(metrics.qini_curve(treated, outcome, ones), [0.25, 0.5, 0.5, 0.5])
+    assert metrics.targeting_metrics(treated, outcome, ones)["qini"] == pytest.approx(0.125)
+
+
+def test_weights_act_as_repeated_rows():
+    # a resample that draws row 1 twice and drops row 4 equals the rows 1, 1, 2, 3
+    weights = np.array([[2.0, 1.0, 1.0, 0.0]])
+    repeated = metrics.targeting_metrics(TREATED[[0, 0, 1, 2]], OUTCOME[[0, 0, 1, 2]], np.ones(4))
+    weighted = metrics.targeting_metrics(TREATED, OUTCOME, weights)
+    assert weighted["qini"][0] == pytest.approx(repeated["qini"])
+    assert weighted["auuc"][0] == pytest.approx(repeated["auuc"])
+
+
+def test_poisson_weights_keep_a_customers_rows_together():
+    customer = np.array([5, 5, 9, 2, 9])
+    chunks = list(metrics.poisson_weights(customer, 150, seed=1))
+    assert [c.shape for c in chunks] == [(100, 5), (50, 5)]
+    weights = np.vstack(chunks)
+    np.testing.assert_array_equal(weights[:, 0], weights[:, 1])
+    np.testing.assert_array_equal(weights[:, 2], weights[:, 4])
+    assert weights.mean() == pytest.approx(1.0, abs=0.15)
+
+
+def test_expected_incremental_margin_by_hand():
+    # price 10, cost 6 (margin 4), 20% off (discount 2 per unit); uplift .05, P(redeem) .2:
+    # .05 * 4 - 2 * .2 = -.2 (the discount paid to anyway-buyers outweighs the gain)
+    assert expected_incremental_margin(0.05, 0.2, 10.0, 6.0, 0.2) == pytest.approx(-0.2)
+    assert expected_incremental_margin(0.15, 0.2, 10.0, 6.0, 0.2) == pytest.approx(0.2)
+
+
+def simulated(n: int, seed: int) -> tuple[UpliftData, np.ndarray]:
+    """Two features; base rate 0.1 + 0.2 * [x0 > 0]; the offer adds 0.3 where x1 > 0, nothing
+    elsewhere; 80% shown at random."""
+    rng = np.random.default_rng(seed)
+    x = pd.DataFrame({"x0": rng.normal(size=n), "x1": rng.normal(size=n)})
+    tau = np.where(x.x1 > 0, 0.3, 0.0)
+    base = 0.1 + 0.2 * (x.x0 > 0)
+    shown = rng.random(n) < 0.8
+    outcome = rng.random(n) < base + shown * tau
+    return UpliftData(x, shown, outcome.to_numpy()), tau
+
+
+def test_learners_recover_a_known_effect():
+    train, _ = simulated(20_000, seed=1)
+    valid, _ = simulated(5_000, seed=2)
+    test, tau = simulated(10_000, seed=3)
+    fitted = fit_learners(train, valid, SETTINGS, echo=lambda *_: None)
+    assert set(fitted) == set(LEARNERS)
+    for name, learner in fitted.items():
+        predicted = learner.predict(test.x)
+        effect = predicted.uplift.to_numpy()
+        # the effect is 0.3 where x1 > 0 and 0 elsewhere: each learner separates the halves
+        assert effect[tau > 0].mean() == pytest.approx(0.3, abs=0.06), name
+        assert effect[tau == 0].mean() == pytest.approx(0.0, abs=0.06), name
+        assert np.corrcoef(effect, tau)[0, 1] > 0.7, name
+        assert predicted.p_if_not_shown.mean() == pytest.approx(0.2, abs=0.03), name
+    assert fitted["x_learner"].shown_share == pytest.approx(0.8, abs=0.01)
+    # the X-learner reuses the T-learner's outcome models
+    assert fitted["x_learner"].boosters["outcome_shown"] is fitted["t_learner"].boosters["outcome_shown"]
+
+
+def test_targeting_evaluation_ranks_the_truth_first():
+    test, tau = simulated(8_000, seed=4)
+    rows = pd.DataFrame(
+        {"customer_id": np.arange(8_000) // 2, "shown": test.shown, "bought_offer_products": test.outcome}
+    ).assign(true_uplift=tau)
+    scores = targeting_scores({"noisy_truth": tau + np.random.default_rng(0).normal(0, 0.1, 8_000)}, tau, seed=3)
+    table = evaluate_targeting(rows, scores, bootstrap_samples=200, seed=3).set_index(["method", "metric"])
+    assert set(table.index.get_level_values("method")) == {RANDOM, "noisy_truth", ORACLE}
+    oracle_qini = table.loc[(ORACLE, "qini")]
+    # the true effect is 0.3 on half the rows, 80% shown: the oracle's Qini curve rises to
+    # .3 * .8 * .5 = .12 at half the population and stays: area .03 + .06, minus random's .06
+    assert oracle_qini.value == pytest.approx(0.03, abs=0.008)
+    assert oracle_qini.ci_low < oracle_qini.value < oracle_qini.ci_high
+    assert table.loc[(RANDOM, "qini")].ci_low < 0 < table.loc[(RANDOM, "qini")].ci_high
+    assert table.loc[("noisy_truth", "qini_share_of_oracle")].value > 0.8
+    assert table.loc[(ORACLE, "spearman_true_uplift")].value == pytest.approx(1.0)
+    assert table.loc[(ORACLE, "true_qini")].value == pytest.approx(0.03, abs=0.002)
+
+
+def test_list_evaluation_by_hand():
+    # one customer, three offers, k = 1. True (p1, p0): A (.5, .4), B (.2, .0), C (.1, .0);
+    # price 10, cost 6, 20% off. True incremental margin: A .1*4 - 2*.5 = -.6, B .2*4 - 2*.2 = .4,
+    # C .1*4 - 2*.1 = .2. P(redeem) ranks A first, uplift ranks B first.
+    pool = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1],
+            "offer_id": [1, 2, 3],
+            "p_redeem": [0.5, 0.2, 0.1],
+            "uplift": [0.1, 0.2, 0.1],
+            "base_price": 10.0,
+            "unit_cost": 6.0,
+            "discount_pct": 0.2,
+            "true_p_if_shown": [0.5, 0.2, 0.1],
+            "true_p_if_not_shown": [0.4, 0.0, 0.0],
+        }
+    )
+    table = evaluate_lists(pool, k=1, bootstrap_samples=10, seed=1).set_index(["method", "metric"]).value
+    assert table[("p_redeem", "incremental_margin_per_customer")] == pytest.approx(-0.6)
+    assert table[("uplift", "incremental_margin_per_customer")] == pytest.approx(0.4)
+    assert table[(ORACLE, "incremental_margin_per_customer")] == pytest.approx(0.4)
+    assert table[("uplift", "incremental_margin_gain_over_p_redeem_per_customer")] == pytest.approx(1.0)
+    assert table[("p_redeem", "redemptions_per_customer")] == pytest.approx(0.5)
+    assert table[("uplift", "incremental_redemptions_per_customer")] == pytest.approx(0.2)
+
+
+def test_store_round_trip(tmp_path):
+    train, _ = simulated(4_000, seed=5)
+    fitted = fit_learners(train, None, SETTINGS, echo=lambda *_: None)
+    cutoff = dt.date(2026, 10, 4)
+    meta = {
+        "settings": {"a": 1},
+        "reason": "no stored model",
+        "training_window_start": "2026-04-05",
+        "training_window_end": "2026-09-06",
+        "validation_start": "2026-09-06",
+        "training_rows": 4000,
+        "training_shown_rows": int(train.shown.sum()),
+        "training_outcomes": int(train.outcome.sum()),
+        "shown_share": float(train.shown.mean()),
+        "features": ["x0", "x1"],
+    }
+    files = {"impressions/a.parquet": 10}
+    assert store.training_reason(tmp_path, cutoff, {"a": 1}, files, force=False) == "no stored model"
+    store.save(tmp_path, cutoff, fitted, meta, files)
+    assert store.training_reason(tmp_path, cutoff, {"a": 1}, files, force=False) is None
+    assert store.training_reason(tmp_path, cutoff, {"a": 2}, files, force=False) == "the uplift settings changed"
+    loaded = store.load_learners(tmp_path, cutoff)
+    for name, learner in fitted.items():
+        pd.testing.assert_frame_equal(loaded[name].predict(train.x[:50]), learner.predict(train.x[:50]))
+    registry = store.registry_frame(tmp_path, cutoff)
+    assert list(registry.learner) == list(LEARNERS)
+    assert (registry.training_rows == 4000).all()
