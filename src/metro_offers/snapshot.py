@@ -26,6 +26,7 @@ SNAPSHOT_TABLES: dict[str, str] = {
             recs.recommendation_rank,
             recs.offer_id,
             recs.score,
+            recs.expected_incremental_margin,
             recs.model_version,
             recs.proposed_by,
             recs.recommendation_source,
@@ -75,6 +76,29 @@ SNAPSHOT_TABLES: dict[str, str] = {
     "evaluation_curves": "select * from wh.marts.offline_evaluation_curves order by method, curve, point_index",
     "product_embeddings": "select * from wh.marts.product_embeddings order by product_id",
     "product_embedding_map": "select * from wh.marts.product_embedding_map order by product_id",
+    "uplift_model_registry": "select * from wh.marts.uplift_model_registry order by learner",
+    "uplift_evaluation": "select * from wh.marts.uplift_evaluation order by evaluation, method, metric",
+    "uplift_qini_curves": "select * from wh.marts.uplift_qini_curves order by method, population_share",
+    # per offer, the mean probabilities of the four customer types over its serving candidates
+    "offer_customer_types": """
+        select
+            targeting.offer_id,
+            offers.offer_name,
+            count(*) as candidates,
+            avg(targeting.persuadable_probability) as persuadables,
+            avg(targeting.sure_thing_probability) as sure_things,
+            avg(targeting.lost_cause_probability) as lost_causes,
+            avg(targeting.do_not_disturb_probability) as do_not_disturbs,
+            avg(targeting.uplift) as mean_uplift,
+            avg(targeting.expected_incremental_margin) as mean_expected_incremental_margin,
+            avg(case when targeting.expected_incremental_margin > 0 then 1.0 else 0.0 end)
+                as share_with_positive_margin
+        from wh.marts.campaign_targeting as targeting
+        inner join wh.staging.stg_metro__offers as offers on targeting.offer_id = offers.offer_id
+        where targeting.uplift is not null
+        group by targeting.offer_id, offers.offer_name
+        order by targeting.offer_id
+    """,
 }
 
 

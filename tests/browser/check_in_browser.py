@@ -36,6 +36,7 @@ DASHBOARD_PAGES = (
     ("recommendation_explorer", "Recommendation explorer", 3),
     ("diversity", "Diversity", 3),
     ("embeddings", "Embeddings", 1),
+    ("uplift", "Uplift", 2),
     ("scorecard", "Phase 2 scorecard", 3),
 )
 

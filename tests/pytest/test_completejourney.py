@@ -8,16 +8,20 @@ import json
 
 import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from metro_offers.adapters import completejourney as cj
 from metro_offers.generator import _write_parquet
 from metro_offers.ranking.rankers import RANKERS
 from metro_offers.raw_contract import PRIMARY_KEYS
+from metro_offers.reference import project_root
+from metro_offers.snapshot import default_snapshot_path
 
 from conftest import query, run_cli
 
 pytestmark = pytest.mark.slow
 HOUSEHOLDS = 300
+APP = str(project_root() / "src" / "metro_offers" / "dashboard" / "app.py")
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +84,7 @@ def test_the_slice_lands_in_the_raw_contract_with_nothing_lost_uncounted(source,
     assert offer_keys.offer_id.tolist() == offers.offer_id.tolist()
 
 
-def test_the_same_dbt_build_runs_on_it_and_the_benchmark_reports_every_method(tmp_path):
+def test_the_same_dbt_build_runs_on_it_and_the_benchmark_reports_every_method(tmp_path, monkeypatch):
     data, warehouse = tmp_path / "cj", tmp_path / "cj.duckdb"
     run_cli("ingest", "completejourney", "--households", str(HOUSEHOLDS), "--data-dir", str(data), warehouse=warehouse)
     result = run_cli("build", "--data-dir", str(data), warehouse=warehouse)
@@ -89,6 +93,14 @@ def test_the_same_dbt_build_runs_on_it_and_the_benchmark_reports_every_method(tm
     assert len(recs) > 0 and recs.score.between(0, 1).all()
     methods = set(query(warehouse, "select distinct method from marts.offline_evaluation").method)
     assert "lightgbm" in methods and "oracle" not in methods  # no truth for real data
+    # no randomised control group: no uplift learner, no uplift number, and the build log says why
+    assert "no randomised control group" in result.stdout
+    assert query(warehouse, "select count(*) as n from marts.uplift_model_registry").n[0] == 0
+    assert query(warehouse, "select count(*) as n from marts.uplift_evaluation").n[0] == 0
+    assert query(warehouse, "select count(uplift) as n from marts.campaign_targeting").n[0] == 0
+    monkeypatch.setenv("METRO_SNAPSHOT", str(default_snapshot_path(warehouse)))
+    page = AppTest.from_file(APP, default_timeout=60).run().switch_page("pages/uplift.py").run()
+    assert not page.exception and any("targeted, not randomised" in i.value for i in page.info)
     reasons = set(query(warehouse, "select distinct rejection_reason from marts.rejected_rows").rejection_reason)
     assert reasons <= {"non_positive_quantity", "no_backing_order_line", "unknown_customer"}
 

@@ -29,6 +29,7 @@ PAGES = {
     "pages/recommendation_explorer.py": "Recommendation explorer",
     "pages/diversity.py": "Diversity",
     "pages/embeddings.py": "Embeddings",
+    "pages/uplift.py": "Uplift",
     "pages/scorecard.py": "Phase 2 scorecard",
 }
 sys.path.insert(0, str(project_root() / "tests" / "browser"))
@@ -85,6 +86,19 @@ def test_the_embeddings_view_maps_products_and_finds_neighbours(app, built):
     similarity[3] = -np.inf
     assert shown.product_id.tolist() == products.product_id.to_numpy()[np.argsort(-similarity)[:10]].tolist()
     assert shown.similarity.is_monotonic_decreasing
+
+
+def test_the_uplift_view_shows_this_builds_qini_and_customer_types(app, built):
+    _, warehouse, _, _ = built
+    qini = query(warehouse, "select * from marts.uplift_evaluation where evaluation = 'targeting' and metric = 'qini'")
+    app.switch_page("pages/uplift.py").run()
+    assert not app.exception
+    x_learner = qini.set_index("method").loc["x_learner"]
+    assert next(m for m in app.metric if m.label == "X-learner Qini").value == f"{x_learner.value:.4f}"
+    types = app.dataframe[-1].value
+    shares = types[["persuadables", "sure_things", "lost_causes", "do_not_disturbs"]].sum(axis=1)
+    assert len(types) > 0 and np.allclose(shares, 1.0)
+    assert types.persuadables.is_monotonic_decreasing
 
 
 def test_the_drift_view_reads_the_thresholds_of_the_build_it_shows(drift_builds, monkeypatch, tmp_path):

@@ -154,7 +154,8 @@ def test_the_feature_list_matches_the_sql_contracts():
     candidate = _contract_columns("models/marts/features/_features__models.yml", "candidate_features")
     pool = _contract_columns("models/marts/training/_training__models.yml", "pool_examples")
     training = _contract_columns("models/marts/training/_training__models.yml", "training_examples")
-    for columns in (candidate, pool, training):
+    uplift = _contract_columns("models/marts/uplift/_uplift__models.yml", "uplift_examples")
+    for columns in (candidate, pool, training, uplift):
         assert features <= columns, features - columns
     for columns in (candidate, pool):
         assert set(schema.strategy_rank_features(columns)) == ranks
@@ -164,6 +165,10 @@ def test_the_feature_list_matches_the_sql_contracts():
     labels = {"pool_role", "label_window_end", "redeemed_in_window", "relevant_offers"}
     assert candidate - keys == features | ranks
     assert pool - keys - labels == features | ranks
+    # the uplift learners see the same features, no more (no strategy ranks: impressions have none)
+    impression = {"impression_id", "impression_date", "feature_as_of_date", "outcome_window_end", "split"}
+    outcome = {"shown", "bought_offer_products", "policy", "selection_propensity"}
+    assert uplift - keys - impression - outcome == features
 
 
 def test_native_artifacts_round_trip_and_explanations_add_up(tmp_path):

@@ -74,10 +74,11 @@ def test_poisson_weights_keep_a_customers_rows_together():
 
 
 def test_expected_incremental_margin_by_hand():
-    # price 10, cost 6 (margin 4), 20% off (discount 2 per unit); uplift .05, P(redeem) .2:
-    # .05 * 4 - 2 * .2 = -.2 (the discount paid to anyway-buyers outweighs the gain)
+    # price 10, cost 6 (margin 4), 20% off (discount 2 per unit); uplift .125, P(redeem) .0625:
+    # .125 * 4 - 2 * .0625 = .375 (campaign_targeting's dbt unit test has the same case)
+    assert expected_incremental_margin(0.125, 0.0625, 10.0, 6.0, 0.2) == pytest.approx(0.375)
+    # uplift .05, P(redeem) .2: .2 - .4 = -.2, the discount paid to anyway-buyers outweighs the gain
     assert expected_incremental_margin(0.05, 0.2, 10.0, 6.0, 0.2) == pytest.approx(-0.2)
-    assert expected_incremental_margin(0.15, 0.2, 10.0, 6.0, 0.2) == pytest.approx(0.2)
 
 
 def simulated(n: int, seed: int) -> tuple[UpliftData, np.ndarray]:

@@ -1,16 +1,24 @@
 -- Top var recommendations_per_customer offers per customer as of run_date: the serving
--- candidate pool ranked by the live ranker's score (ties by offer id), with the strategies
+-- candidate pool ranked by var recommendation_objective - p_redeem, the live ranker's score,
+-- or incremental_margin, campaign_targeting's expected incremental margin (ties by offer id),
+-- with the strategies
 -- that proposed each offer, the model version and the source: 'ranker' for a learned ranker,
 -- or the baseline's name when no learned ranker beat it on validation.
 -- Fallback: an active customer without any candidate (every offer valid on run_date already
 -- redeemed) gets the segment's most popular valid offers (int_offer_popularity), marked
 -- recommendation_source = 'segment_popularity_fallback' and without a score. Only when no
 -- offer at all is valid on run_date does a customer get no rows.
+{%- set objective = var('recommendation_objective') -%}
+{%- if objective not in ('p_redeem', 'incremental_margin') -%}
+    {{ exceptions.raise_compiler_error(
+        "var recommendation_objective must be p_redeem or incremental_margin, got '" ~ objective ~ "'") }}
+{%- endif %}
 with scored as (
     select
         scores.customer_id,
         scores.offer_id,
         scores.score,
+        targeting.expected_incremental_margin,
         scores.model_version,
         scores.recommendation_source,
         candidates.proposed_by,
@@ -18,6 +26,8 @@ with scored as (
     from {{ ref('ranker_scores') }} as scores
     inner join {{ ref('candidate_pool') }} as candidates
         on scores.customer_id = candidates.customer_id and scores.offer_id = candidates.offer_id
+    inner join {{ ref('campaign_targeting') }} as targeting
+        on scores.customer_id = targeting.customer_id and scores.offer_id = targeting.offer_id
     where candidates.pool = 'serving'
 ),
 
@@ -26,11 +36,17 @@ ranked as (
         customer_id,
         offer_id,
         score,
+        expected_incremental_margin,
         model_version,
         proposed_by,
         as_of_date,
         recommendation_source,
-        row_number() over (partition by customer_id order by score desc, offer_id asc) as recommendation_rank
+        row_number() over (
+            partition by customer_id
+            order by
+                {{ 'expected_incremental_margin' if objective == 'incremental_margin' else 'score' }} desc,
+                offer_id asc
+        ) as recommendation_rank
     from scored
 ),
 
@@ -61,6 +77,7 @@ fallback as (
         customers.customer_id,
         popularity.offer_id,
         cast(null as double) as score,
+        cast(null as double) as expected_incremental_margin,
         live_model.model_version,
         ['segment_popularity'] as proposed_by,
         customers.as_of_date,
@@ -85,6 +102,7 @@ select
     recommendation_rank,
     offer_id,
     score,
+    expected_incremental_margin,
     model_version,
     proposed_by,
     recommendation_source,

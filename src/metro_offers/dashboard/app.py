@@ -1,4 +1,4 @@
-"""metro-offers dashboard: eight views of the published snapshot (`metro-offers dashboard`)."""
+"""metro-offers dashboard: nine views of the published snapshot (`metro-offers dashboard`)."""
 
 from pathlib import Path
 
@@ -42,6 +42,7 @@ navigation = st.navigation(
         st.Page(PAGES / "recommendation_explorer.py", title="Recommendation explorer"),
         st.Page(PAGES / "diversity.py", title="Diversity"),
         st.Page(PAGES / "embeddings.py", title="Embeddings"),
+        st.Page(PAGES / "uplift.py", title="Uplift"),
         st.Page(PAGES / "scorecard.py", title="Phase 2 scorecard"),
     ],
     position="top",

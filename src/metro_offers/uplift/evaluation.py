@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from metro_offers.evaluation import truth_columns
 from metro_offers.metrics import mean_intervals, rank_within_customer, resample_weights
 from metro_offers.uplift.decision import expected_incremental_margin
 from metro_offers.uplift.metrics import curve_points, poisson_weights, targeting_metrics, targeting_order, true_qini
@@ -35,6 +36,21 @@ def _row(evaluation, method, metric, value, rows, low=np.nan, high=np.nan) -> di
         "ci_high": float(high),
         "rows": int(rows),
     }
+
+
+def targeting_inputs(rows: pd.DataFrame, predictions: pd.DataFrame, truth_dir, seed: int):
+    """The evaluation impressions (with true_uplift when the truth covers them) and every
+    method's score aligned to them. ``predictions``: uplift_scores (impression_id, learner,
+    uplift)."""
+    rows = rows.sort_values("impression_id", kind="stable").reset_index(drop=True)
+    truth = truth_columns(truth_dir, rows, ("true_uplift",))
+    if truth is not None:
+        rows = rows.assign(true_uplift=truth["true_uplift"].to_numpy())
+    predicted = {
+        learner: frame.set_index("impression_id")["uplift"].reindex(rows.impression_id).to_numpy()
+        for learner, frame in predictions.groupby("learner", sort=False)
+    }
+    return rows, targeting_scores(predicted, None if truth is None else rows["true_uplift"].to_numpy(), seed)
 
 
 def targeting_scores(predicted: dict[str, np.ndarray], true_uplift: np.ndarray | None, seed: int) -> dict:

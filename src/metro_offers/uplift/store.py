@@ -85,6 +85,10 @@ def load_learners(store: Path, cutoff: dt.date) -> dict[str, UpliftLearner]:
     return {name: LEARNERS[name].load(folder, meta["shown_share"]) for name in meta["learners"]}
 
 
+def empty_registry() -> pd.DataFrame:
+    return pd.DataFrame({c: [] for c in REGISTRY_COLUMNS}).astype(REGISTRY_COLUMNS)
+
+
 def registry_frame(store: Path, cutoff: dt.date) -> pd.DataFrame:
     """One row per stored learner of the cutoff (none when uplift was not estimated)."""
     meta = read_meta(store, cutoff)
@@ -111,4 +115,4 @@ def registry_frame(store: Path, cutoff: dt.date) -> pd.DataFrame:
                 "data_fingerprint": meta["data_fingerprint"],
             }
         )
-    return pd.DataFrame(rows, columns=list(REGISTRY_COLUMNS)).astype(REGISTRY_COLUMNS)
+    return pd.DataFrame(rows, columns=list(REGISTRY_COLUMNS)).astype(REGISTRY_COLUMNS) if rows else empty_registry()

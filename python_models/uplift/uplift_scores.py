@@ -1,0 +1,37 @@
+"""Every stored uplift learner's predictions for the impressions it is judged on
+(uplift_examples, split evaluation): P(buy | shown), P(buy | not shown) and the uplift."""
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from metro_offers.ranking.features import feature_matrix
+from metro_offers.uplift import store
+
+COLUMNS = {
+    "impression_id": "int64",
+    "learner": "object",
+    "p_if_shown": "float64",
+    "p_if_not_shown": "float64",
+    "uplift": "float64",
+}
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    meta = dbt.config.get("meta")
+    registry = dbt.ref("uplift_training").df()
+    if registry.empty:
+        return pd.DataFrame({c: [] for c in COLUMNS}).astype(COLUMNS)
+    cutoff = dt.date.fromisoformat(registry.cutoff.iloc[0])
+    learners = store.load_learners(Path(meta["model_store_dir"]), cutoff)
+    features = store.read_meta(Path(meta["model_store_dir"]), cutoff)["features"]
+    rows = dbt.ref("uplift_examples").filter("split = 'evaluation'").df()
+    if rows.empty:
+        return pd.DataFrame({c: [] for c in COLUMNS}).astype(COLUMNS)
+    parts = []
+    for name, learner in learners.items():
+        predicted = learner.predict(feature_matrix(rows, features))
+        parts.append(predicted.assign(impression_id=rows.impression_id.to_numpy(), learner=name))
+    return pd.concat(parts, ignore_index=True)[list(COLUMNS)].astype(COLUMNS)

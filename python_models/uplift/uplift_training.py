@@ -1,0 +1,46 @@
+"""Trains the uplift learners (S-, T-, X-learner) on uplift_examples' train split when the
+build needs them - none stored for this evaluation cutoff, other settings, a landing that lost
+or changed a file, or var force_retrain - and returns their registry rows (logic:
+metro_offers.uplift.training and .store). Without a randomised control group (The Complete
+Journey) nothing is trained and the registry is empty; the build log says why."""
+
+import datetime as dt
+from pathlib import Path
+
+from metro_offers.ranking.features import ranker_features
+from metro_offers.ranking.registry import landing_files
+from metro_offers.uplift import store
+from metro_offers.uplift.learners import UpliftSettings
+from metro_offers.uplift.training import missing_arm, train
+from metro_offers.var_settings import settings_from_vars
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    meta = dbt.config.get("meta")
+    model_store = Path(meta["model_store_dir"])
+    cutoff = dt.date.fromisoformat(meta["run_date"]) - dt.timedelta(days=int(meta["evaluation_holdout_days"]))
+    settings = settings_from_vars(UpliftSettings, "uplift", meta)
+    examples = dbt.ref("uplift_examples").filter("split = 'train'").df()
+    reason = missing_arm(examples)
+    if reason:
+        if meta["recommendation_objective"] == "incremental_margin":
+            raise ValueError(f"var recommendation_objective is incremental_margin, but {reason}")
+        print(f"[uplift] {reason}")
+        return store.empty_registry()
+    window = {
+        "training_days": int(meta["uplift_training_days"]),
+        "validation_days": int(meta["uplift_validation_days"]),
+        "label_window_days": int(meta["label_window_days"]),
+    }
+    stored = store.stored_settings(settings, window, list(ranker_features(examples.columns)))
+    files = landing_files(Path(meta["raw_root"]))
+    force = str(meta["force_retrain"]).lower() == "true"
+    reason = store.training_reason(model_store, cutoff, stored, files, force)
+    if reason:
+        print(f"[uplift] training for the cutoff {cutoff}: {reason}")
+        learners, learned = train(examples, cutoff, window["validation_days"], settings)
+        store.save(model_store, cutoff, learners, {**learned, "settings": stored, "reason": reason}, files)
+    else:
+        print(f"[uplift] reusing the learners stored for the cutoff {cutoff}")
+    return store.registry_frame(model_store, cutoff)
