@@ -29,6 +29,7 @@ import duckdb
 import pandas as pd
 import yaml
 
+from metro_offers.anchors import anchor_date
 from metro_offers.uplift.learners import UpliftSettings
 from metro_offers.uplift.training import train
 from metro_offers.var_settings import settings_from_vars
@@ -56,9 +57,10 @@ def evaluation(warehouse: Path) -> tuple[list[dict], list[dict]]:
 def training_cost(warehouse: Path) -> dict:
     """Fit every learner on the build's train split; seconds and this process's peak RSS."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        run_date = con.sql("select max(run_date) from marts.recommendations").fetchone()[0]
+        run_date = con.sql("select max(run_date) from marts.recommendations").fetchall()[0][0]
         examples = con.sql("select * from marts.uplift_examples where split = 'train'").df()
-    cutoff = pd.Timestamp(run_date).date() - dt.timedelta(days=VARS["evaluation_holdout_days"])
+    evaluation_cutoff = pd.Timestamp(run_date).date() - dt.timedelta(days=VARS["evaluation_holdout_days"])
+    cutoff = anchor_date(evaluation_cutoff, VARS["uplift_every_days"])
     settings = settings_from_vars(UpliftSettings, "uplift", VARS)
     started = time.perf_counter()
     learners, meta = train(examples, cutoff, VARS["uplift_validation_days"], settings, echo=lambda _: None)

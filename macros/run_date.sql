@@ -17,3 +17,19 @@
     {%- endif -%}
     cast({{ dbt.dateadd('day', -1 * var('evaluation_holdout_days'), run_date()) }} as date)
 {%- endmacro %}
+
+{% macro uplift_cutoff() -%}
+    {#- The uplift learners' cutoff: the latest date on a grid of var uplift_every_days days
+        (from Monday 1970-01-05, as metro_offers.anchors.anchor_date) at or before the
+        evaluation cutoff, so the learners retrain when the grid moves, not every day. -#}
+    {%- set datetime = modules.datetime -%}
+    {%- set cutoff = datetime.date.fromisoformat(var('run_date') | string)
+        - datetime.timedelta(days=var('evaluation_holdout_days') | int) -%}
+    {%- set grid_start = datetime.date(1970, 1, 5) -%}
+    {%- set offset = (cutoff - grid_start).days -%}
+    {%- set spacing = var('uplift_every_days') | int -%}
+    {%- if spacing < 1 -%}
+        {{ exceptions.raise_compiler_error("var uplift_every_days must be at least 1") }}
+    {%- endif -%}
+    cast('{{ (grid_start + datetime.timedelta(days=offset - offset % spacing)).isoformat() }}' as date)
+{%- endmacro %}

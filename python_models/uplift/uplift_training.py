@@ -7,6 +7,7 @@ Journey) nothing is trained and the registry is empty; the build log says why.""
 import datetime as dt
 from pathlib import Path
 
+from metro_offers.anchors import anchor_date
 from metro_offers.ranking.features import ranker_features
 from metro_offers.ranking.registry import landing_files
 from metro_offers.uplift import store
@@ -19,7 +20,10 @@ def model(dbt, session):
     dbt.config(materialized="table")
     meta = dbt.config.get("meta")
     model_store = Path(meta["model_store_dir"])
-    cutoff = dt.date.fromisoformat(meta["run_date"]) - dt.timedelta(days=int(meta["evaluation_holdout_days"]))
+    evaluation_cutoff = dt.date.fromisoformat(meta["run_date"]) - dt.timedelta(
+        days=int(meta["evaluation_holdout_days"])
+    )
+    cutoff = anchor_date(evaluation_cutoff, int(meta["uplift_every_days"]))  # as macro uplift_cutoff
     settings = settings_from_vars(UpliftSettings, "uplift", meta)
     examples = dbt.ref("uplift_examples").filter("split = 'train'").df()
     reason = missing_arm(examples)

@@ -55,7 +55,8 @@ def test_random_line_is_subtracted():
 
 
 def test_weights_act_as_repeated_rows():
-    # a resample that draws row 1 twice and drops row 4 equals the rows 1, 1, 2, 3
+    # a resample that draws row 1 twice and drops row 4 equals the rows 1, 1, 2, 3 (row 1 is
+    # shown: the curve is straight between the two copies, so trapezoids agree)
     weights = np.array([[2.0, 1.0, 1.0, 0.0]])
     repeated = metrics.targeting_metrics(TREATED[[0, 0, 1, 2]], OUTCOME[[0, 0, 1, 2]], np.ones(4))
     weighted = metrics.targeting_metrics(TREATED, OUTCOME, weights)

@@ -18,10 +18,12 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from metro_offers.anchors import anchor_date
 from metro_offers.generator import generate
 from metro_offers.ranking.rankers import RANKERS
 from metro_offers.reference import project_root
 from metro_offers.snapshot import default_snapshot_path
+from metro_offers.uplift.decision import expected_incremental_margin
 
 from conftest import BUILT_VARS, CLI, CONFIG, query, run_cli, run_dbt
 
@@ -197,6 +199,60 @@ def test_recommendations_rank_the_pool_with_the_registered_model(built):
         warehouse, "select count(distinct customer_id) as n from marts.candidate_pool where pool = 'serving'"
     ).n[0]
     assert recs.customer_id.nunique() == pool_customers
+
+
+def test_uplift_learners_learn_before_their_cutoff_and_the_outcome_is_what_was_bought(built):
+    _, warehouse, manifest, result = built
+    assert "[uplift] training for the cutoff" in result.stdout
+    variables = yaml.safe_load((project_root() / "dbt_project.yml").read_text())["vars"]
+    run_date = dt.date.fromisoformat(manifest["default_run_date"])
+    cutoff = anchor_date(
+        run_date - dt.timedelta(days=variables["evaluation_holdout_days"]), variables["uplift_every_days"]
+    )
+    registry = query(warehouse, "select * from marts.uplift_model_registry")
+    assert set(registry.learner) == {"s_learner", "t_learner", "x_learner"}
+    assert (registry.cutoff == pd.Timestamp(cutoff)).all()
+    assert (registry.training_window_end <= pd.Timestamp(cutoff)).all()
+    examples = query(warehouse, "select * from marts.uplift_examples")
+    train, evaluation = examples[examples.split == "train"], examples[examples.split == "evaluation"]
+    assert (train.outcome_window_end <= pd.Timestamp(cutoff)).all()
+    assert (evaluation.impression_date >= pd.Timestamp(cutoff)).all()
+    assert (~examples.shown).any() and examples.shown.any()
+    # the outcome by hand: an order line of one of the offer's products from the impression day,
+    # before impression_date + label_window_days and after the offer's last day never
+    bought = query(
+        warehouse,
+        f"""
+        select distinct examples.impression_id
+        from marts.uplift_examples as examples
+        inner join staging.stg_metro__offers as offers on examples.offer_id = offers.offer_id
+        inner join staging.stg_metro__offer_products as offer_products on examples.offer_id = offer_products.offer_id
+        inner join staging.stg_metro__orders as orders on examples.customer_id = orders.customer_id
+        inner join staging.stg_metro__order_items as items
+            on orders.order_id = items.order_id and items.product_id = offer_products.product_id
+        where orders.order_date >= examples.impression_date
+          and orders.order_date < examples.impression_date + {variables["label_window_days"]}
+          and orders.order_date <= offers.end_date
+        """,
+    ).impression_id
+    assert set(examples.impression_id[examples.bought_offer_products]) == set(bought)
+    # the decision: campaign_targeting's margin is the Python formula on every candidate
+    targeting = query(
+        warehouse,
+        """
+        select targeting.*, economics.base_price, economics.unit_cost, offers.discount_pct
+        from marts.campaign_targeting as targeting
+        inner join intermediate.int_offer_economics as economics on targeting.offer_id = economics.offer_id
+        inner join staging.stg_metro__offers as offers on targeting.offer_id = offers.offer_id
+        """,
+    )
+    assert targeting.uplift.notna().all() and (targeting.uplift_learner == variables["uplift_serving_learner"]).all()
+    expected = expected_incremental_margin(
+        targeting.uplift, targeting.p_redeem, targeting.base_price, targeting.unit_cost, targeting.discount_pct
+    )
+    assert targeting.expected_incremental_margin.to_numpy() == pytest.approx(expected)
+    evaluated = query(warehouse, "select * from marts.uplift_evaluation where evaluation = 'targeting'")
+    assert {"s_learner", "t_learner", "x_learner", "random", "oracle"} <= set(evaluated.method)
 
 
 def test_offline_evaluation_ranks_every_method_on_the_evaluation_pool(built):

@@ -1,10 +1,10 @@
 -- One row per impression, shown or randomised control, of the var uplift_training_days
--- before the evaluation cutoff or later, whose outcome window closed before run_date: the
+-- before the uplift cutoff (macro uplift_cutoff: the evaluation cutoff on a grid) or later, whose outcome window closed before run_date: the
 -- outcome is whether the customer bought any of the offer's products (redeemed or not) from
 -- the impression day for var label_window_days, inside the offer's validity - observable in
 -- both arms, unlike a redemption. Features as of the Monday that starts the impression's week,
 -- from the one feature code path (ranker_features), as for training_examples.
--- split: 'train' when the outcome window closed by the evaluation cutoff, 'evaluation' when
+-- split: 'train' when the outcome window closed by the uplift cutoff, 'evaluation' when
 -- the impression is on or after it, 'straddles_cutoff' otherwise.
 -- Built after training_examples, never beside it (each holds the feature hash tables).
 -- depends_on: {{ ref('training_examples') }}
@@ -28,7 +28,7 @@ with impressions as (
     inner join {{ ref('int_offer_product_sets') }} as product_sets on impressions.offer_id = product_sets.offer_id
     where
         impressions.impression_date
-        >= {{ dbt.dateadd('day', -1 * var('uplift_training_days'), evaluation_cutoff()) }}
+        >= {{ dbt.dateadd('day', -1 * var('uplift_training_days'), uplift_cutoff()) }}
 ),
 
 closed as (
@@ -66,8 +66,8 @@ select
     featured.shown,
     featured.bought_offer_products,
     case
-        when featured.outcome_window_end <= {{ evaluation_cutoff() }} then 'train'
-        when featured.impression_date >= {{ evaluation_cutoff() }} then 'evaluation'
+        when featured.outcome_window_end <= {{ uplift_cutoff() }} then 'train'
+        when featured.impression_date >= {{ uplift_cutoff() }} then 'evaluation'
         else 'straddles_cutoff'
     end as split,
     featured.policy,

@@ -19,7 +19,7 @@ import pandas as pd
 from metro_offers.evaluation import truth_columns
 from metro_offers.metrics import mean_intervals, rank_within_customer, resample_weights
 from metro_offers.uplift.decision import expected_incremental_margin
-from metro_offers.uplift.metrics import curve_points, poisson_weights, targeting_metrics, targeting_order, true_qini
+from metro_offers.uplift.metrics import curve_points, poisson_weights, targeting_metrics, targeting_order
 
 RANDOM, ORACLE = "random", "oracle"
 CURVE_POINTS = 100
@@ -74,17 +74,12 @@ def evaluate_targeting(
     orders = {method: targeting_order(score, seed) for method, score in scores.items()}
     point, replicates = {}, {method: [] for method in scores}
     for method, order in orders.items():
-        ones = np.ones(len(order))
-        point[method] = targeting_metrics(shown[order], outcome[order], ones)
-        if tau is not None:
-            point[method]["true_qini"] = true_qini(shown[order], tau[order], ones)
+        truth = None if tau is None else tau[order]
+        point[method] = targeting_metrics(shown[order], outcome[order], np.ones(len(order)), truth)
     for weights in poisson_weights(customer, bootstrap_samples, seed):
         for method, order in orders.items():
-            w = weights[:, order]
-            chunk = targeting_metrics(shown[order], outcome[order], w)
-            if tau is not None:
-                chunk["true_qini"] = true_qini(shown[order], tau[order], w)
-            replicates[method].append(chunk)
+            truth = None if tau is None else tau[order]
+            replicates[method].append(targeting_metrics(shown[order], outcome[order], weights[:, order], truth))
     stacked = {m: {k: np.concatenate([c[k] for c in chunks]) for k in point[m]} for m, chunks in replicates.items()}
     out, n = [], len(rows)
     for method in scores:

@@ -32,15 +32,45 @@ def targeting_order(score: np.ndarray, seed: int) -> np.ndarray:
     return np.lexsort((tie_break, -np.asarray(score, dtype=float)))
 
 
-def _cumulative(treated: np.ndarray, outcome: np.ndarray, weights: np.ndarray):
-    """Cumulative weighted N_t, N_c, Y_t, Y_c along the last axis (rows in targeting order)."""
-    t = treated.astype(float)
-    y = outcome.astype(float)
-    n_t = np.cumsum(weights * t, axis=-1)
-    n_c = np.cumsum(weights * (1 - t), axis=-1)
-    y_t = np.cumsum(weights * t * y, axis=-1)
-    y_c = np.cumsum(weights * (1 - t) * y, axis=-1)
-    return n_t, n_c, y_t, y_c
+class Cumulative:
+    """Weighted running sums along the last axis (rows in targeting order): N_t, N_c, Y_t, Y_c
+    and all rows, computed once and shared by every curve and metric of one ordering.
+    ``weights``: a vector, or one row per bootstrap resample."""
+
+    def __init__(self, treated: np.ndarray, outcome: np.ndarray, weights: np.ndarray) -> None:
+        self.weights = np.asarray(weights, dtype=float)
+        shown = self.weights * np.asarray(treated, dtype=float)
+        held_out = self.weights - shown
+        y = np.asarray(outcome, dtype=float)
+        self.n_t, self.n_c = np.cumsum(shown, axis=-1), np.cumsum(held_out, axis=-1)
+        self.y_t, self.y_c = np.cumsum(shown * y, axis=-1), np.cumsum(held_out * y, axis=-1)
+        self.n = self.n_t + self.n_c
+        self.total = self.n[..., -1:]
+
+    def qini(self) -> np.ndarray:
+        return (self.y_t - _ratio(self.y_c * self.n_t, self.n_c)) / self.total
+
+    def gain(self) -> np.ndarray:
+        return (_ratio(self.y_t, self.n_t) - _ratio(self.y_c, self.n_c)) * self.n / self.total
+
+    def true_qini_curve(self, true_uplift: np.ndarray) -> np.ndarray:
+        mean_tau = _ratio(np.cumsum(self.weights * true_uplift, axis=-1), self.n)
+        return mean_tau * self.n_t / self.total
+
+    def area_above_random(self, curve: np.ndarray) -> np.ndarray:
+        """The area between a curve (points at k = 1..n, from 0 at k = 0) and the straight line
+        from 0 to its last point, by trapezoids over x = cumulative weight share."""
+        w = self.weights
+        trapezoids = (w * curve).sum(axis=-1) + (w[..., 1:] * curve[..., :-1]).sum(axis=-1)
+        return trapezoids / (2 * self.total[..., 0]) - curve[..., -1] / 2
+
+    def uplift_at(self, share: float) -> np.ndarray:
+        """Treated minus control outcome rate among the first ceil(share * n) rows; NaN without
+        both arms there."""
+        last = int(np.ceil(share * self.n.shape[-1])) - 1
+        n_t, n_c, y_t, y_c = (a[..., last] for a in (self.n_t, self.n_c, self.y_t, self.y_c))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where((n_t > 0) & (n_c > 0), y_t / n_t - y_c / n_c, np.nan)
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -49,70 +79,33 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def qini_curve(treated: np.ndarray, outcome: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Q at k = 1..n (rows already in targeting order); weights: one row per resample, or a
-    vector."""
-    n_t, n_c, y_t, y_c = _cumulative(treated, outcome, weights)
-    total = weights.sum(axis=-1, keepdims=True)
-    return (y_t - _ratio(y_c * n_t, n_c)) / total
+    """Q at k = 1..n (rows already in targeting order)."""
+    return Cumulative(treated, outcome, weights).qini()
 
 
 def gain_curve(treated: np.ndarray, outcome: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """G at k = 1..n (rows already in targeting order)."""
-    n_t, n_c, y_t, y_c = _cumulative(treated, outcome, weights)
-    total = weights.sum(axis=-1, keepdims=True)
-    return (_ratio(y_t, n_t) - _ratio(y_c, n_c)) * np.cumsum(weights, axis=-1) / total
+    return Cumulative(treated, outcome, weights).gain()
 
 
-def area_above_random(curve: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """The area between a curve (points at k = 1..n, starting from 0 at k = 0) and the straight
-    line from 0 to its last point, over x = cumulative weight share."""
-    x = np.cumsum(weights, axis=-1) / weights.sum(axis=-1, keepdims=True)
-    x = np.concatenate([np.zeros_like(x[..., :1]), x], axis=-1)
-    y = np.concatenate([np.zeros_like(curve[..., :1]), curve], axis=-1)
-    area = np.sum((y[..., 1:] + y[..., :-1]) / 2 * np.diff(x, axis=-1), axis=-1)
-    return area - curve[..., -1] / 2
-
-
-def uplift_at(treated: np.ndarray, outcome: np.ndarray, weights: np.ndarray, share: float) -> np.ndarray:
-    """Observed uplift (treated minus control outcome rate) among the first ceil(share * n)
-    rows in targeting order."""
-    top = int(np.ceil(share * treated.shape[-1]))
-    n_t, n_c, y_t, y_c = _cumulative(treated[..., :top], outcome[..., :top], weights[..., :top])
-    n_t, n_c, y_t, y_c = n_t[..., -1], n_c[..., -1], y_t[..., -1], y_c[..., -1]
-    with np.errstate(invalid="ignore", divide="ignore"):  # NaN when an arm has no rows there
-        return np.where((n_t > 0) & (n_c > 0), y_t / n_t - y_c / n_c, np.nan)
-
-
-def targeting_metrics(treated: np.ndarray, outcome: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
-    """Qini coefficient, AUUC and uplift@p for rows in targeting order, one value per
-    resample (weights 2-D) or a scalar (weights 1-D)."""
-    treated = np.asarray(treated, dtype=bool)
-    outcome = np.asarray(outcome, dtype=bool)
-    weights = np.asarray(weights, dtype=float)
-    metrics = {
-        "qini": area_above_random(qini_curve(treated, outcome, weights), weights),
-        "auuc": area_above_random(gain_curve(treated, outcome, weights), weights),
-    }
+def targeting_metrics(
+    treated: np.ndarray, outcome: np.ndarray, weights: np.ndarray, true_uplift: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """Qini coefficient, AUUC, uplift@p and (given the true uplift) the true Qini for rows in
+    targeting order: one value per resample (weights 2-D) or a scalar (weights 1-D)."""
+    sums = Cumulative(treated, outcome, weights)
+    metrics = {"qini": sums.area_above_random(sums.qini()), "auuc": sums.area_above_random(sums.gain())}
     for share in TOP_SHARES:
-        metrics[f"uplift_at_{round(share * 100)}"] = uplift_at(treated, outcome, weights, share)
+        metrics[f"uplift_at_{round(share * 100)}"] = sums.uplift_at(share)
+    if true_uplift is not None:
+        metrics["true_qini"] = sums.area_above_random(sums.true_qini_curve(np.asarray(true_uplift, dtype=float)))
     return metrics
-
-
-def true_qini(treated: np.ndarray, true_uplift: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """The Qini coefficient with the true uplift of each row (rows in targeting order): the
-    expected Qini curve, mean true uplift of the first k x N_t(k) / n (as causalml's get_qini
-    with a treatment-effect column), free of the outcomes' noise."""
-    with np.errstate(invalid="ignore", divide="ignore"):  # 0/0 before the first drawn row
-        mean_tau = np.cumsum(weights * true_uplift, axis=-1) / np.cumsum(weights, axis=-1)
-    n_t = np.cumsum(weights * treated.astype(float), axis=-1)
-    curve = np.nan_to_num(mean_tau) * n_t / weights.sum(axis=-1, keepdims=True)
-    return area_above_random(curve, weights)
 
 
 def curve_points(treated: np.ndarray, outcome: np.ndarray, points: int) -> tuple[np.ndarray, np.ndarray]:
     """The Qini curve at ``points`` + 1 evenly spaced shares of the population (0 to 1), for
     charts; rows in targeting order."""
-    curve = qini_curve(np.asarray(treated, bool), np.asarray(outcome, bool), np.ones(len(treated)))
+    curve = qini_curve(treated, outcome, np.ones(len(treated)))
     shares = np.linspace(0, 1, points + 1)
     rows = np.round(shares * len(curve)).astype(int)
     return shares, np.where(rows > 0, curve[np.maximum(rows - 1, 0)], 0.0)
