@@ -1,8 +1,9 @@
 -- One row per impression, shown or randomised control, of the var uplift_training_days
 -- before the uplift cutoff (macro uplift_cutoff: the evaluation cutoff on a grid) or later,
--- whose outcome window closed before run_date: the outcome is whether the customer bought any of the offer's products (redeemed or not) from
--- the impression day for var label_window_days, inside the offer's validity - observable in
--- both arms, unlike a redemption. Features as of the Monday that starts the impression's week,
+-- whose outcome window closed before run_date: the outcome is whether the customer bought
+-- any of the offer's products (redeemed or not) from the impression day for var
+-- label_window_days, inside the offer's validity - observable in both arms, unlike a
+-- redemption. Features as of the Monday that starts the impression's week,
 -- from the one feature code path (ranker_features), as for training_examples.
 -- split: 'train' when the outcome window closed by the uplift cutoff, 'evaluation' when
 -- the impression is on or after it, 'straddles_cutoff' otherwise.
