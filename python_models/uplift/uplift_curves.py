@@ -3,11 +3,10 @@ the population (logic: metro_offers.uplift.evaluation.qini_curves), for the dash
 
 from pathlib import Path
 
-import pandas as pd
-
 from metro_offers.uplift.evaluation import qini_curves, targeting_inputs
+from metro_offers.uplift.tables import typed_table
 
-COLUMNS = {"method": "object", "population_share": "float64", "qini": "float64"}
+COLUMNS = {"method": "string", "population_share": "float64", "qini": "float64"}
 
 
 def model(dbt, session):
@@ -15,9 +14,9 @@ def model(dbt, session):
     meta = dbt.config.get("meta")
     predictions = dbt.ref("uplift_scores").df()
     if predictions.empty:
-        return pd.DataFrame({c: [] for c in COLUMNS}).astype(COLUMNS)
+        return typed_table(None, COLUMNS)
     truth_dir = Path(meta["truth_root"])
     rows = dbt.ref("uplift_examples").filter("split = 'evaluation'")
     rows = rows.project("impression_id, customer_id, offer_id, shown, bought_offer_products").df()
     rows, scores = targeting_inputs(rows, predictions, truth_dir if truth_dir.exists() else None, int(meta["seed"]))
-    return qini_curves(rows, scores, int(meta["seed"]))[list(COLUMNS)].astype(COLUMNS)
+    return typed_table(qini_curves(rows, scores, int(meta["seed"])), COLUMNS)

@@ -16,11 +16,12 @@ from metro_offers.ranking.registry import live_entry
 from metro_offers.ranking.scoring import score_candidates
 from metro_offers.uplift import store
 from metro_offers.uplift.evaluation import evaluate_lists, evaluate_targeting, targeting_inputs
+from metro_offers.uplift.tables import typed_table
 
 COLUMNS = {
-    "evaluation": "object",
-    "method": "object",
-    "metric": "object",
+    "evaluation": "string",
+    "method": "string",
+    "metric": "string",
     "value": "float64",
     "ci_low": "float64",
     "ci_high": "float64",
@@ -28,7 +29,7 @@ COLUMNS = {
 }
 
 
-def list_pool(dbt, meta, cutoff, truth_dir) -> pd.DataFrame | None:
+def list_pool(dbt, meta, registry, truth_dir) -> pd.DataFrame | None:
     """The evaluation pool with the live ranker's P(redeem), the serving learner's uplift, the
     offer's economics and the true probabilities; None without truth."""
     model_store = Path(meta["model_store_dir"])
@@ -39,7 +40,8 @@ def list_pool(dbt, meta, cutoff, truth_dir) -> pd.DataFrame | None:
     dbt.ref("ranker_training")  # the live ranker registered or kept by this build
     entry = live_entry(model_store)
     p_redeem = score_candidates([pool[["customer_id", "offer_id", *entry["features"]]]], entry)["score"].to_numpy()
-    learner = store.load_learners(model_store, cutoff)[meta["uplift_serving_learner"]]
+    cutoff = dt.date.fromisoformat(registry.cutoff.iloc[0])
+    learner = store.load_learners(model_store, cutoff)[registry.learner[registry.is_serving].iloc[0]]
     features = store.read_meta(model_store, cutoff)["features"]
     economics = dbt.ref("int_offer_economics").project("offer_id, base_price, unit_cost").df()
     return (
@@ -59,8 +61,7 @@ def model(dbt, session):
     meta = dbt.config.get("meta")
     registry = dbt.ref("uplift_training").df()
     if registry.empty:
-        return pd.DataFrame({c: [] for c in COLUMNS}).astype(COLUMNS)
-    cutoff = dt.date.fromisoformat(registry.cutoff.iloc[0])
+        return typed_table(None, COLUMNS)
     truth_dir = Path(meta["truth_root"])
     truth_dir = truth_dir if truth_dir.exists() else None
     samples, seed = int(meta["bootstrap_samples"]), int(meta["seed"])
@@ -69,11 +70,11 @@ def model(dbt, session):
     rows, scores = targeting_inputs(rows, dbt.ref("uplift_scores").df(), truth_dir, seed)
     print(f"[uplift] judging {len(scores)} methods on {len(rows):,} impressions ({int((~rows.shown).sum()):,} control)")
     parts = [evaluate_targeting(rows, scores, samples, seed)]
-    pool = list_pool(dbt, meta, cutoff, truth_dir)
+    pool = list_pool(dbt, meta, registry, truth_dir)
     if pool is None:
         print("[uplift] no truth for the evaluation pool: the policies' top-k lists are not scored")
     else:
         parts.append(evaluate_lists(pool, int(meta["k"]), samples, seed))
     result = pd.concat(parts, ignore_index=True)
     result["value"] = result["value"].replace([np.inf, -np.inf], np.nan)
-    return result[list(COLUMNS)].astype(COLUMNS)
+    return typed_table(result, COLUMNS)

@@ -8,10 +8,11 @@ import pandas as pd
 
 from metro_offers.ranking.features import feature_matrix
 from metro_offers.uplift import store
+from metro_offers.uplift.tables import typed_table
 
 COLUMNS = {
     "impression_id": "int64",
-    "learner": "object",
+    "learner": "string",
     "p_if_shown": "float64",
     "p_if_not_shown": "float64",
     "uplift": "float64",
@@ -23,15 +24,15 @@ def model(dbt, session):
     meta = dbt.config.get("meta")
     registry = dbt.ref("uplift_training").df()
     if registry.empty:
-        return pd.DataFrame({c: [] for c in COLUMNS}).astype(COLUMNS)
+        return typed_table(None, COLUMNS)
     cutoff = dt.date.fromisoformat(registry.cutoff.iloc[0])
     learners = store.load_learners(Path(meta["model_store_dir"]), cutoff)
     features = store.read_meta(Path(meta["model_store_dir"]), cutoff)["features"]
     rows = dbt.ref("uplift_examples").filter("split = 'evaluation'").df()
     if rows.empty:
-        return pd.DataFrame({c: [] for c in COLUMNS}).astype(COLUMNS)
+        return typed_table(None, COLUMNS)
     parts = []
     for name, learner in learners.items():
         predicted = learner.predict(feature_matrix(rows, features))
         parts.append(predicted.assign(impression_id=rows.impression_id.to_numpy(), learner=name))
-    return pd.concat(parts, ignore_index=True)[list(COLUMNS)].astype(COLUMNS)
+    return typed_table(pd.concat(parts, ignore_index=True), COLUMNS)

@@ -1,6 +1,6 @@
-"""The serving learner's (var uplift_serving_learner) P(buy | shown), P(buy | not shown) and
-uplift for every candidate of the serving pool, in batches so memory stays flat as the pool
-grows. Empty when uplift was not estimated."""
+"""The serving learner's (uplift_training's is_serving, from var uplift_serving_learner)
+P(buy | shown), P(buy | not shown) and uplift for every candidate of the serving pool, in
+batches so memory stays flat as the pool grows. Empty when uplift was not estimated."""
 
 import datetime as dt
 from pathlib import Path
@@ -10,11 +10,12 @@ import pandas as pd
 from metro_offers.ranking.features import feature_matrix
 from metro_offers.ranking.scoring import SCORING_BATCH_ROWS
 from metro_offers.uplift import store
+from metro_offers.uplift.tables import typed_table
 
 COLUMNS = {
     "customer_id": "int64",
     "offer_id": "int64",
-    "learner": "object",
+    "learner": "string",
     "p_if_shown": "float64",
     "p_if_not_shown": "float64",
     "uplift": "float64",
@@ -25,11 +26,9 @@ def model(dbt, session):
     dbt.config(materialized="table")
     meta = dbt.config.get("meta")
     registry = dbt.ref("uplift_training").df()
-    name = meta["uplift_serving_learner"]
     if registry.empty:
-        return pd.DataFrame({c: [] for c in COLUMNS}).astype(COLUMNS)
-    if name not in set(registry.learner):
-        raise ValueError(f"var uplift_serving_learner is {name!r}; the learners are {sorted(registry.learner)}")
+        return typed_table(None, COLUMNS)
+    name = registry.learner[registry.is_serving].iloc[0]
     model_store, cutoff = Path(meta["model_store_dir"]), dt.date.fromisoformat(registry.cutoff.iloc[0])
     learner = store.load_learners(model_store, cutoff)[name]
     features = store.read_meta(model_store, cutoff)["features"]
@@ -41,5 +40,5 @@ def model(dbt, session):
         predicted = learner.predict(feature_matrix(frame, features))
         parts.append(predicted.assign(customer_id=frame.customer_id.to_numpy(), offer_id=frame.offer_id.to_numpy()))
     if not parts:
-        return pd.DataFrame({c: [] for c in COLUMNS}).astype(COLUMNS)
-    return pd.concat(parts, ignore_index=True).assign(learner=name)[list(COLUMNS)].astype(COLUMNS)
+        return typed_table(None, COLUMNS)
+    return typed_table(pd.concat(parts, ignore_index=True).assign(learner=name), COLUMNS)

@@ -12,7 +12,8 @@ from metro_offers.ranking.features import ranker_features
 from metro_offers.ranking.registry import landing_files
 from metro_offers.uplift import store
 from metro_offers.uplift.learners import UpliftSettings
-from metro_offers.uplift.training import missing_arm, train
+from metro_offers.uplift.tables import typed_table
+from metro_offers.uplift.training import missing_arm, serving_learner, train
 from metro_offers.var_settings import settings_from_vars
 
 
@@ -31,7 +32,7 @@ def model(dbt, session):
         if meta["recommendation_objective"] == "incremental_margin":
             raise ValueError(f"var recommendation_objective is incremental_margin, but {reason}")
         print(f"[uplift] {reason}")
-        return store.empty_registry()
+        return typed_table(None, store.REGISTRY_COLUMNS)
     window = {
         "training_days": int(meta["uplift_training_days"]),
         "validation_days": int(meta["uplift_validation_days"]),
@@ -47,4 +48,6 @@ def model(dbt, session):
         store.save(model_store, cutoff, learners, {**learned, "settings": stored, "reason": reason}, files)
     else:
         print(f"[uplift] reusing the learners stored for the cutoff {cutoff}")
-    return store.registry_frame(model_store, cutoff)
+    serving = serving_learner(meta["uplift_serving_learner"], store.read_meta(model_store, cutoff)["validation_qini"])
+    print(f"[uplift] serving the {serving} (var uplift_serving_learner: {meta['uplift_serving_learner']})")
+    return typed_table(store.registry_frame(model_store, cutoff, serving), store.REGISTRY_COLUMNS)

@@ -13,6 +13,7 @@ from metro_offers.uplift import metrics, store
 from metro_offers.uplift.decision import expected_incremental_margin
 from metro_offers.uplift.evaluation import ORACLE, RANDOM, evaluate_lists, evaluate_targeting, targeting_scores
 from metro_offers.uplift.learners import LEARNERS, UpliftData, UpliftSettings, fit_learners
+from metro_offers.uplift.training import serving_learner, validation_qini
 
 SETTINGS = UpliftSettings(
     learning_rate=0.1, num_leaves=7, min_data_in_leaf=50, max_rounds=80, early_stopping_rounds=10, seed=7
@@ -158,6 +159,31 @@ def test_list_evaluation_by_hand():
     assert table[("uplift", "incremental_redemptions_per_customer")] == pytest.approx(0.2)
 
 
+def test_the_serving_learner_is_named_or_the_best_on_validation():
+    validation = {"s_learner": 0.002, "t_learner": 0.004, "x_learner": 0.003}
+    assert serving_learner("x_learner", validation) == "x_learner"
+    assert serving_learner("auto", validation) == "t_learner"
+    assert serving_learner("auto", {}) == "s_learner"
+    with pytest.raises(ValueError, match="one of"):
+        serving_learner("best", validation)
+
+
+def test_validation_qini_ranks_the_learner_that_knows_the_effect_first():
+    train, _ = simulated(20_000, seed=6)
+    valid, _ = simulated(10_000, seed=7)
+    fitted = fit_learners(train, valid, SETTINGS, echo=lambda *_: None)
+    qini = validation_qini({**fitted, "constant": ConstantLearner()}, valid, seed=1)
+    assert set(qini) == {*LEARNERS, "constant"}
+    assert min(qini[name] for name in LEARNERS) > qini["constant"] + 0.01
+
+
+class ConstantLearner:
+    """Predicts the same uplift for everyone: its order is random."""
+
+    def predict(self, x):
+        return pd.DataFrame({"uplift": np.zeros(len(x))})
+
+
 def test_store_round_trip(tmp_path):
     train, _ = simulated(4_000, seed=5)
     fitted = fit_learners(train, None, SETTINGS, echo=lambda *_: None)
@@ -173,6 +199,8 @@ def test_store_round_trip(tmp_path):
         "training_outcomes": int(train.outcome.sum()),
         "shown_share": float(train.shown.mean()),
         "features": ["x0", "x1"],
+        "validation_rows": 0,
+        "validation_qini": {},
     }
     files = {"impressions/a.parquet": 10}
     assert store.training_reason(tmp_path, cutoff, {"a": 1}, files, force=False) == "no stored model"
@@ -182,6 +210,11 @@ def test_store_round_trip(tmp_path):
     loaded = store.load_learners(tmp_path, cutoff)
     for name, learner in fitted.items():
         pd.testing.assert_frame_equal(loaded[name].predict(train.x[:50]), learner.predict(train.x[:50]))
-    registry = store.registry_frame(tmp_path, cutoff)
+    registry = store.registry_frame(tmp_path, cutoff, serving="t_learner")
     assert list(registry.learner) == list(LEARNERS)
+    assert registry.set_index("learner").is_serving.to_dict() == {
+        "s_learner": False,
+        "t_learner": True,
+        "x_learner": False,
+    }
     assert (registry.training_rows == 4000).all()

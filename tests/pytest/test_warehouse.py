@@ -246,7 +246,8 @@ def test_uplift_learners_learn_before_their_cutoff_and_the_outcome_is_what_was_b
         inner join staging.stg_metro__offers as offers on targeting.offer_id = offers.offer_id
         """,
     )
-    assert targeting.uplift.notna().all() and (targeting.uplift_learner == variables["uplift_serving_learner"]).all()
+    [serving] = registry.learner[registry.is_serving]
+    assert targeting.uplift.notna().all() and (targeting.uplift_learner == serving).all()
     expected = expected_incremental_margin(
         targeting.uplift, targeting.p_redeem, targeting.base_price, targeting.unit_cost, targeting.discount_pct
     )

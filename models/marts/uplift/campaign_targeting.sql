@@ -1,6 +1,6 @@
 -- Every serving candidate as of run_date with what targeting it is expected to earn: the live
--- ranker's P(redeem), var uplift_serving_learner's P(buy | shown), P(buy | not shown) and
--- uplift, the offer's unit margin and discount cost, and the expected incremental margin =
+-- ranker's P(redeem), the serving learner's (uplift_model_registry.is_serving) P(buy | shown),
+-- P(buy | not shown) and uplift, the offer's unit margin and discount cost, and the expected incremental margin =
 -- uplift x unit margin - discount cost x P(redeem). The four customer types are the
 -- probabilities implied by the two outcome probabilities when nobody is both persuadable
 -- and a do-not-disturb: sure thing = min(p1, p0), persuadable = max(p1 - p0, 0),

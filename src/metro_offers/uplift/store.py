@@ -19,31 +19,35 @@ from metro_offers.uplift.learners import LEARNERS, UpliftLearner, UpliftSettings
 
 KIND = "uplift"
 CHECK_FILE = "x_learner.effect_control.txt"  # written last of the learners' files
+META_FORMAT = 2  # what meta.json holds (2: validation Qini); another retrains
 
 REGISTRY_COLUMNS = {
-    "model_version": "object",
-    "learner": "object",
-    "trained_at": "object",
-    "cutoff": "object",
-    "training_window_start": "object",
-    "training_window_end": "object",
-    "validation_start": "object",
+    "model_version": "string",
+    "learner": "string",
+    "trained_at": "string",
+    "cutoff": "string",
+    "training_window_start": "string",
+    "training_window_end": "string",
+    "validation_start": "string",
     "training_rows": "int64",
     "training_shown_rows": "int64",
     "training_outcomes": "int64",
     "shown_share": "float64",
-    "rounds": "object",
-    "settings": "object",
-    "features": "object",
-    "artifact_files": "object",
-    "retrain_reason": "object",
-    "data_fingerprint": "object",
+    "validation_rows": "int64",
+    "validation_qini": "float64",
+    "is_serving": "bool",
+    "rounds": "string",
+    "settings": "string",
+    "features": "string",
+    "artifact_files": "string",
+    "retrain_reason": "string",
+    "data_fingerprint": "string",
 }
 
 
 def stored_settings(settings: UpliftSettings, window: dict, features: list[str]) -> dict:
     """Everything whose change retrains: the base learners' settings, the windows, the features."""
-    return {**dataclasses.asdict(settings), **window, "features": list(features)}
+    return {**dataclasses.asdict(settings), **window, "features": list(features), "meta_format": META_FORMAT}
 
 
 def training_reason(store: Path, cutoff: dt.date, settings: dict, files: dict, force: bool) -> str | None:
@@ -85,12 +89,9 @@ def load_learners(store: Path, cutoff: dt.date) -> dict[str, UpliftLearner]:
     return {name: LEARNERS[name].load(folder, meta["shown_share"]) for name in meta["learners"]}
 
 
-def empty_registry() -> pd.DataFrame:
-    return pd.DataFrame({c: [] for c in REGISTRY_COLUMNS}).astype(REGISTRY_COLUMNS)
-
-
-def registry_frame(store: Path, cutoff: dt.date) -> pd.DataFrame:
-    """One row per stored learner of the cutoff (none when uplift was not estimated)."""
+def registry_frame(store: Path, cutoff: dt.date, serving: str) -> pd.DataFrame:
+    """One row per stored learner of the cutoff (none when uplift was not estimated);
+    ``serving``: the learner campaign_targeting uses."""
     meta = read_meta(store, cutoff)
     rows = []
     for name, learner in (meta or {}).get("learners", {}).items():
@@ -107,6 +108,9 @@ def registry_frame(store: Path, cutoff: dt.date) -> pd.DataFrame:
                 "training_shown_rows": meta["training_shown_rows"],
                 "training_outcomes": meta["training_outcomes"],
                 "shown_share": meta["shown_share"],
+                "validation_rows": meta["validation_rows"],
+                "validation_qini": meta["validation_qini"].get(name, float("nan")),
+                "is_serving": name == serving,
                 "rounds": json.dumps(learner["rounds"]),
                 "settings": json.dumps(meta["settings"]),
                 "features": json.dumps(meta["features"]),
@@ -115,4 +119,4 @@ def registry_frame(store: Path, cutoff: dt.date) -> pd.DataFrame:
                 "data_fingerprint": meta["data_fingerprint"],
             }
         )
-    return pd.DataFrame(rows, columns=list(REGISTRY_COLUMNS)).astype(REGISTRY_COLUMNS) if rows else empty_registry()
+    return pd.DataFrame(rows, columns=list(REGISTRY_COLUMNS))

@@ -13,9 +13,11 @@ import numpy as np
 import pandas as pd
 
 from metro_offers.ranking.features import feature_matrix, ranker_features
-from metro_offers.uplift.learners import UpliftData, UpliftSettings, fit_learners
+from metro_offers.uplift.learners import LEARNERS, UpliftData, UpliftSettings, fit_learners
+from metro_offers.uplift.metrics import targeting_metrics, targeting_order
 
 OUTCOME = "bought_offer_products"
+AUTO = "auto"  # var uplift_serving_learner: the best Qini on the validation slice
 NO_CONTROL_GROUP = (
     "no randomised control group among the impressions: uplift is not estimated (without one, shown-versus-held-out "
     "outcomes say nothing causal; The Complete Journey's campaigns were targeted, not randomised)"
@@ -60,6 +62,12 @@ def train(
     if valid_data is None:
         echo("[uplift] the validation slice lacks an arm: boosters run var uplift_max_rounds without early stopping")
     learners = fit_learners(train_data, valid_data, settings, echo=echo)
+    validation = {} if valid_data is None else validation_qini(learners, valid_data, settings.seed)
+    for name, qini in validation.items():
+        echo(
+            f"[uplift] {LEARNERS[name].label}: Qini {qini:.5f} on the validation slice "
+            f"({len(valid_data):,} impressions)"
+        )
     meta = {
         "training_window_start": str(start[fit_rows].min()),
         "training_window_end": str(validation_start),
@@ -69,5 +77,27 @@ def train(
         "training_outcomes": int(train_data.outcome.sum()),
         "shown_share": float(np.mean(train_data.shown)),
         "features": list(features),
+        "validation_rows": 0 if valid_data is None else len(valid_data),
+        "validation_qini": validation,
     }
     return learners, meta
+
+
+def validation_qini(learners: dict, valid: UpliftData, seed: int) -> dict[str, float]:
+    """Each learner's Qini coefficient on the validation slice's impressions."""
+    qini = {}
+    for name, learner in learners.items():
+        order = targeting_order(learner.predict(valid.x)["uplift"].to_numpy(), seed)
+        metrics = targeting_metrics(valid.shown[order], valid.outcome[order], np.ones(len(order)))
+        qini[name] = float(metrics["qini"])
+    return qini
+
+
+def serving_learner(requested: str, validation: dict[str, float]) -> str:
+    """The learner var uplift_serving_learner names, or for ``auto`` the best validation Qini
+    (the S-learner, the simplest, when there was no validation slice)."""
+    if requested in LEARNERS:
+        return requested
+    if requested != AUTO:
+        raise ValueError(f"var uplift_serving_learner is {requested!r}: one of {[*LEARNERS, AUTO]}")
+    return max(validation, key=validation.get) if validation else "s_learner"

@@ -112,18 +112,20 @@ if types.empty:
     st.info("No serving candidates with an uplift estimate.")
     st.stop()
 st.caption(
-    f"Mean probabilities over each offer's serving candidates, from the {LABELS[registry.learner.iloc[0]]}'s "
+    f"Mean probabilities over each offer's serving candidates, from the serving "
+    f"{LABELS[registry.learner[registry.is_serving].iloc[0]]}'s "
     "outcome models (persuadable = buys only if shown, sure thing = buys either way, lost cause = buys "
     "neither way, do-not-disturb = buys only if not shown). The offers with the most persuadables first."
 )
 top = types.sort_values("persuadables", ascending=False).head(st.slider("Offers", 5, 60, 25, key="uplift_offers"))
 # lost causes (most candidates of every offer) would flatten the rest: they are in the table
 charted = [t for t in TYPES if t != "lost_causes"]
-long = top.melt(id_vars=["offer_name"], value_vars=charted, var_name="type", value_name="share")
+top = top.assign(offer=top.offer_name + " (offer " + top.offer_id.astype(str) + ")")  # names repeat
+long = top.melt(id_vars=["offer"], value_vars=charted, var_name="type", value_name="share")
 long["type"] = long["type"].map(TYPES)
 st.plotly_chart(
-    px.bar(long, x="share", y="offer_name", color="type", orientation="h", height=max(400, 22 * len(top)))
-    .update_layout(yaxis={"categoryorder": "total ascending", "title": None})
+    px.bar(long, x="share", y="offer", color="type", orientation="h", height=max(400, 22 * len(top)))
+    .update_layout(yaxis={"categoryorder": "array", "categoryarray": top.offer.iloc[::-1].tolist(), "title": None})
     .update_xaxes(title="share of the offer's candidates (lost causes, the rest, in the table)"),
     width="stretch",
 )

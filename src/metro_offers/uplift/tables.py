@@ -1,0 +1,19 @@
+"""Typed output of the uplift dbt Python models: an empty pandas frame reaches DuckDB with
+columns of type NULL, which the contracted marts (and dbt unit tests reading their inputs'
+types) refuse, so every model returns an Arrow table with its schema, rows or none."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+
+ARROW_TYPES = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_()}
+
+
+def typed_table(frame: pd.DataFrame | None, columns: dict[str, str]) -> pa.Table:
+    """``frame``'s ``columns`` (name -> string, int64, float64 or bool) as an Arrow table;
+    an empty table of that schema when there is no frame or no row."""
+    schema = pa.schema([(name, ARROW_TYPES[kind]) for name, kind in columns.items()])
+    if frame is None or frame.empty:
+        return schema.empty_table()
+    return pa.Table.from_pandas(frame[list(columns)], schema=schema, preserve_index=False)
