@@ -13,7 +13,7 @@ from metro_offers.uplift import metrics, store
 from metro_offers.uplift.decision import expected_incremental_margin
 from metro_offers.uplift.evaluation import ORACLE, RANDOM, evaluate_lists, evaluate_targeting, targeting_scores
 from metro_offers.uplift.learners import LEARNERS, UpliftData, UpliftSettings, fit_learners
-from metro_offers.uplift.training import serving_learner, validation_qini
+from metro_offers.uplift.training import serving_learner, train, validation_qini
 
 SETTINGS = UpliftSettings(
     learning_rate=0.1, num_leaves=7, min_data_in_leaf=50, max_rounds=80, early_stopping_rounds=10, seed=7
@@ -218,3 +218,22 @@ def test_store_round_trip(tmp_path):
         "x_learner": False,
     }
     assert (registry.training_rows == 4000).all()
+
+
+def test_training_does_not_depend_on_the_row_order():
+    data, _ = simulated(6_000, seed=8)
+    days = pd.date_range("2026-01-01", periods=6_000, freq="h")  # 250 days of impressions
+    examples = data.x.assign(
+        impression_id=np.arange(6_000),
+        impression_date=days.normalize(),
+        outcome_window_end=days.normalize() + pd.Timedelta(days=7),
+        shown=data.shown,
+        bought_offer_products=data.outcome,
+    )
+    cutoff = dt.date(2026, 9, 1)
+    first, _ = train(examples, cutoff, 60, SETTINGS, echo=lambda *_: None, features=("x0", "x1"))
+    again, _ = train(
+        examples.sample(frac=1.0, random_state=1), cutoff, 60, SETTINGS, echo=lambda *_: None, features=("x0", "x1")
+    )
+    for name in LEARNERS:
+        pd.testing.assert_frame_equal(first[name].predict(data.x[:100]), again[name].predict(data.x[:100]))

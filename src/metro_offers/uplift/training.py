@@ -43,16 +43,24 @@ def missing_arm(frame: pd.DataFrame) -> str | None:
 
 
 def train(
-    examples: pd.DataFrame, cutoff: dt.date, validation_days: int, settings: UpliftSettings, echo=print
+    examples: pd.DataFrame,
+    cutoff: dt.date,
+    validation_days: int,
+    settings: UpliftSettings,
+    echo=print,
+    features: tuple[str, ...] | None = None,
 ) -> tuple[dict, dict]:
     """The fitted learners and their meta (windows, rows, shown share, features).
-    ``examples``: uplift_examples rows of the train split."""
+    ``examples``: uplift_examples rows of the train split; ``features``: every ranker feature
+    they carry unless given."""
+    # a fixed row order: DuckDB returns rows in no set order, and bagging samples by position
+    examples = examples.sort_values("impression_id", kind="stable").reset_index(drop=True)
     validation_start = cutoff - dt.timedelta(days=validation_days)
     end = pd.to_datetime(examples["outcome_window_end"]).dt.date
     start = pd.to_datetime(examples["impression_date"]).dt.date
     fit_rows = (end <= validation_start).to_numpy()
     valid_rows = (start >= validation_start).to_numpy()
-    features = ranker_features(examples.columns)
+    features = features or ranker_features(examples.columns)
     fit_frame, valid_frame = examples[fit_rows], examples[valid_rows]
     reason = missing_arm(fit_frame)
     if reason:
