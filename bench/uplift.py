@@ -119,11 +119,17 @@ def tables(results: dict[str, dict]) -> str:
             )
     lines += [
         "",
-        "| data | policy (top-10 lists) | incremental redemptions / customer | incremental margin / customer (EUR) "
+        "| data | served learner (validation Qini S / T / X) | policy (top-10 lists) "
+        "| incremental redemptions / customer | incremental margin / customer (EUR) "
         "| margin gain over P(redeem) ranking |",
-        "|---|---|---|---|---|",
+        "|---|---|---|---|---|---|",
     ]
     for name, r in results.items():
+        if not r["registry"]:
+            continue
+        qini = {row["learner"]: row["validation_qini"] for row in r["registry"]}
+        served = next(row["learner"] for row in r["registry"] if row["is_serving"])
+        chosen = f"{served} ({qini['s_learner']:.4f} / {qini['t_learner']:.4f} / {qini['x_learner']:.4f})"
         for policy in ("p_redeem", "uplift", "incremental_margin", "oracle"):
             cells = [
                 _value(r["evaluation"], "top_k_lists", policy, metric)
@@ -134,7 +140,8 @@ def tables(results: dict[str, dict]) -> str:
                 )
             ]
             if cells[1] != "-":
-                lines.append(f"| {name} | {policy} | {' | '.join(cells)} |")
+                lines.append(f"| {name} | {chosen} | {policy} | {' | '.join(cells)} |")
+                name, chosen = "", ""
     lines += ["", "| data | training rows | fit all learners (s) | peak RSS (GB) |", "|---|---:|---:|---:|"]
     for name, r in results.items():
         if "cost" in r:
