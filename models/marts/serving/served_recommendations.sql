@@ -12,7 +12,9 @@ select
     recs.proposed_by,
     recs.recommendation_source,
     recs.run_date,
-    features.* exclude (customer_id, offer_id, pool, as_of_date)
+    -- every feature of the candidate, whatever strategies var candidate_quotas lists (the
+    -- contract names them)
+    features.* exclude (customer_id, offer_id, pool, as_of_date)  -- noqa: AM04, RF02
 from {{ ref('recommendations') }} as recs
 left join {{ ref('candidate_features') }} as features
     on
