@@ -18,48 +18,11 @@ from pathlib import Path
 
 import duckdb
 
-# table in the snapshot -> query against the attached warehouse (alias wh)
+# table in the snapshot -> query against the attached warehouse (alias wh): marts only, so every
+# table served has its lineage, contract and tests in dbt
 SNAPSHOT_TABLES: dict[str, str] = {
-    "recommendations": """
-        select
-            recs.customer_id,
-            recs.recommendation_rank,
-            recs.offer_id,
-            recs.score,
-            recs.expected_incremental_margin,
-            recs.model_version,
-            recs.proposed_by,
-            recs.recommendation_source,
-            recs.run_date,
-            features.* exclude (customer_id, offer_id, pool, as_of_date)
-        from wh.marts.recommendations as recs
-        left join wh.marts.candidate_features as features
-            on features.pool = 'serving'
-            and recs.customer_id = features.customer_id
-            and recs.offer_id = features.offer_id
-        order by recs.customer_id, recs.recommendation_rank
-    """,
-    "offers": """
-        select
-            offers.offer_id,
-            offers.offer_name,
-            offers.offer_level,
-            offers.product_id,
-            offers.category_id,
-            categories.category_name,
-            categories.department,
-            offers.discount_pct,
-            offers.start_date,
-            offers.end_date,
-            live.offer_id is not null as valid_on_run_date,
-            live.impressions_shown,
-            live.redemptions,
-            live.historical_redemption_rate
-        from wh.staging.stg_metro__offers as offers
-        left join wh.reference.categories as categories on offers.category_id = categories.category_id
-        left join wh.marts.offer_features as live on offers.offer_id = live.offer_id
-        order by offers.offer_id
-    """,
+    "recommendations": "select * from wh.marts.served_recommendations order by customer_id, recommendation_rank",
+    "offers": "select * from wh.marts.offer_catalogue order by offer_id",
     "customer_features": "select * from wh.marts.customer_features order by customer_id",
     "model_registry": "select * from wh.marts.model_registry order by trained_at, model_version",
     "drift_settings": "select * from wh.marts.drift_settings",
@@ -79,26 +42,7 @@ SNAPSHOT_TABLES: dict[str, str] = {
     "uplift_model_registry": "select * from wh.marts.uplift_model_registry order by learner",
     "uplift_evaluation": "select * from wh.marts.uplift_evaluation order by evaluation, method, metric",
     "uplift_qini_curves": "select * from wh.marts.uplift_qini_curves order by method, population_share",
-    # per offer, the mean probabilities of the four customer types over its serving candidates
-    "offer_customer_types": """
-        select
-            targeting.offer_id,
-            offers.offer_name,
-            count(*) as candidates,
-            avg(targeting.persuadable_probability) as persuadables,
-            avg(targeting.sure_thing_probability) as sure_things,
-            avg(targeting.lost_cause_probability) as lost_causes,
-            avg(targeting.do_not_disturb_probability) as do_not_disturbs,
-            avg(targeting.uplift) as mean_uplift,
-            avg(targeting.expected_incremental_margin) as mean_expected_incremental_margin,
-            avg(case when targeting.expected_incremental_margin > 0 then 1.0 else 0.0 end)
-                as share_with_positive_margin
-        from wh.marts.campaign_targeting as targeting
-        inner join wh.staging.stg_metro__offers as offers on targeting.offer_id = offers.offer_id
-        where targeting.uplift is not null
-        group by targeting.offer_id, offers.offer_name
-        order by targeting.offer_id
-    """,
+    "offer_customer_types": "select * from wh.marts.offer_customer_types order by offer_id",
 }
 
 

@@ -155,6 +155,8 @@ def test_the_feature_list_matches_the_sql_contracts():
     pool = _contract_columns("models/marts/training/_training__models.yml", "pool_examples")
     training = _contract_columns("models/marts/training/_training__models.yml", "training_examples")
     uplift = _contract_columns("models/marts/uplift/_uplift__models.yml", "uplift_examples")
+    served = _contract_columns("models/marts/serving/_serving__models.yml", "served_recommendations")
+    recommendation = _contract_columns("models/marts/serving/_serving__models.yml", "recommendations")
     for columns in (candidate, pool, training, uplift):
         assert features <= columns, features - columns
     for columns in (candidate, pool):
@@ -165,6 +167,8 @@ def test_the_feature_list_matches_the_sql_contracts():
     labels = {"pool_role", "label_window_end", "redeemed_in_window", "relevant_offers"}
     assert candidate - keys == features | ranks
     assert pool - keys - labels == features | ranks
+    # the snapshot's recommendations carry every feature the live model may need to explain a score
+    assert served - recommendation == features | ranks
     # the uplift learners see the same features, no more (no strategy ranks: impressions have none)
     impression = {"impression_id", "impression_date", "feature_as_of_date", "outcome_window_end", "split"}
     outcome = {"shown", "bought_offer_products", "policy", "selection_propensity"}

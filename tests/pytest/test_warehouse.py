@@ -403,9 +403,17 @@ def test_docs_site_describes_every_node_and_column(built, tmp_path):
     # the lineage reaches the readers: recommendations feeds the explorer view and the API
     exposures = nodes["exposures"]
     assert {"dashboard_recommendation_explorer", "serving_api"} <= {e["name"] for e in exposures.values()}
-    recommendations = "model.metro_offers.recommendations"
+    recommendations = "model.metro_offers.served_recommendations"
     readers = {e["name"] for e in exposures.values() if recommendations in e["depends_on"]["nodes"]}
     assert {"dashboard_recommendation_explorer", "dashboard_diversity", "serving_api"} <= readers
+    # the readers read marts (and reference seeds) only: contracted, tested, in the lineage
+    for exposure in exposures.values():
+        for node in exposure["depends_on"]["nodes"]:
+            read = nodes["nodes"][node]
+            assert read["resource_type"] == "seed" or read["original_file_path"].startswith("models/marts/"), (
+                exposure["name"],
+                node,
+            )
     catalog = json.loads((target / "catalog.json").read_text())
     assert "model.metro_offers.candidate_pool" in catalog["nodes"]
 
