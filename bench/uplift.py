@@ -48,9 +48,9 @@ def evaluation(warehouse: Path) -> tuple[list[dict], list[dict]]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         table = con.sql("select * from marts.uplift_evaluation order by evaluation, method, metric").df()
         registry = con.sql(
-            "select learner, training_rows, training_shown_rows, rounds from marts.uplift_model_registry"
-        )
-        registry = registry.df()
+            "select learner, is_serving, validation_qini, training_rows, training_shown_rows, rounds "
+            "from marts.uplift_model_registry"
+        ).df()
     return table.round(6).to_dict("records"), registry.to_dict("records")
 
 
