@@ -64,11 +64,13 @@ for column, method in zip(kpis, learners, strict=False):
     column.metric(
         f"{LABELS[method]} Qini",
         f"{row.value:.4f}",
-        delta=f"{share.value.iloc[0]:.0%} of the oracle" if not share.empty else None,
-        delta_color="off",
         help=f"95% interval [{row.ci_low:.4f}, {row.ci_high:.4f}]: area above random targeting's line, in "
         "incremental buyers per impression.",
     )
+    # a share, not a change: a caption rather than st.metric's delta arrow
+    interval_text = f"[{row.ci_low:.4f}, {row.ci_high:.4f}]"
+    oracle_text = f", {share.value.iloc[0]:.0%} of the oracle's" if not share.empty else ""
+    column.caption(f"95% interval {interval_text}{oracle_text}")
 if "oracle" in qini.index:
     kpis[-1].metric("Oracle Qini", f"{qini.loc['oracle'].value:.4f}", help="Ranking by the true uplift.")
 
