@@ -15,8 +15,6 @@ def model(dbt, session):
     predictions = dbt.ref("uplift_scores").df()
     if predictions.empty:
         return typed_table(None, COLUMNS)
-    truth_dir = Path(meta["truth_root"])
-    rows = dbt.ref("uplift_examples").filter("split = 'evaluation'")
-    rows = rows.project("impression_id, customer_id, offer_id, shown, bought_offer_products").df()
-    rows, scores = targeting_inputs(rows, predictions, truth_dir if truth_dir.exists() else None, int(meta["seed"]))
+    truth_dir = Path(meta["truth_root"])  # truth_columns finds none where it does not exist
+    rows, scores = targeting_inputs(dbt.ref("uplift_examples"), predictions, truth_dir, int(meta["seed"]))
     return typed_table(qini_curves(rows, scores, int(meta["seed"])), COLUMNS)

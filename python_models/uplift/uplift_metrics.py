@@ -4,7 +4,6 @@ targeting and, on synthetic data, the oracle; and, with the truth, what each pol
 lists of the evaluation pool would deliver (redemptions, incremental redemptions, incremental
 margin). Empty when uplift was not estimated (no randomised control group)."""
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -40,9 +39,8 @@ def list_pool(dbt, meta, registry, truth_dir) -> pd.DataFrame | None:
     dbt.ref("ranker_training")  # the live ranker registered or kept by this build
     entry = live_entry(model_store)
     p_redeem = score_candidates([pool[["customer_id", "offer_id", *entry["features"]]]], entry)["score"].to_numpy()
-    cutoff = dt.date.fromisoformat(registry.cutoff.iloc[0])
-    learner = store.load_learners(model_store, cutoff)[registry.learner[registry.is_serving].iloc[0]]
-    features = store.read_meta(model_store, cutoff)["features"]
+    learners, features = store.registered_learners(model_store, registry)
+    learner = learners[store.serving_name(registry)]
     economics = dbt.ref("int_offer_economics").project("offer_id, base_price, unit_cost").df()
     return (
         pool[["customer_id", "offer_id", "discount_pct"]]
@@ -62,12 +60,9 @@ def model(dbt, session):
     registry = dbt.ref("uplift_training").df()
     if registry.empty:
         return typed_table(None, COLUMNS)
-    truth_dir = Path(meta["truth_root"])
-    truth_dir = truth_dir if truth_dir.exists() else None
+    truth_dir = Path(meta["truth_root"])  # truth_columns finds none where it does not exist
     samples, seed = int(meta["bootstrap_samples"]), int(meta["seed"])
-    evaluated = dbt.ref("uplift_examples").filter("split = 'evaluation'")
-    rows = evaluated.project("impression_id, customer_id, offer_id, shown, bought_offer_products").df()
-    rows, scores = targeting_inputs(rows, dbt.ref("uplift_scores").df(), truth_dir, seed)
+    rows, scores = targeting_inputs(dbt.ref("uplift_examples"), dbt.ref("uplift_scores").df(), truth_dir, seed)
     print(f"[uplift] judging {len(scores)} methods on {len(rows):,} impressions ({int((~rows.shown).sum()):,} control)")
     parts = [evaluate_targeting(rows, scores, samples, seed)]
     pool = list_pool(dbt, meta, registry, truth_dir)

@@ -1,7 +1,6 @@
 """Every stored uplift learner's predictions for the impressions it is judged on
 (uplift_examples, split evaluation): P(buy | shown), P(buy | not shown) and the uplift."""
 
-import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -25,9 +24,7 @@ def model(dbt, session):
     registry = dbt.ref("uplift_training").df()
     if registry.empty:
         return typed_table(None, COLUMNS)
-    cutoff = dt.date.fromisoformat(registry.cutoff.iloc[0])
-    learners = store.load_learners(Path(meta["model_store_dir"]), cutoff)
-    features = store.read_meta(Path(meta["model_store_dir"]), cutoff)["features"]
+    learners, features = store.registered_learners(Path(meta["model_store_dir"]), registry)
     rows = dbt.ref("uplift_examples").filter("split = 'evaluation'").df()
     if rows.empty:
         return typed_table(None, COLUMNS)

@@ -2,7 +2,6 @@
 P(buy | shown), P(buy | not shown) and uplift for every candidate of the serving pool, in
 batches so memory stays flat as the pool grows. Empty when uplift was not estimated."""
 
-import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -28,10 +27,9 @@ def model(dbt, session):
     registry = dbt.ref("uplift_training").df()
     if registry.empty:
         return typed_table(None, COLUMNS)
-    name = registry.learner[registry.is_serving].iloc[0]
-    model_store, cutoff = Path(meta["model_store_dir"]), dt.date.fromisoformat(registry.cutoff.iloc[0])
-    learner = store.load_learners(model_store, cutoff)[name]
-    features = store.read_meta(model_store, cutoff)["features"]
+    name = store.serving_name(registry)
+    learners, features = store.registered_learners(Path(meta["model_store_dir"]), registry)
+    learner = learners[name]
     candidates = dbt.ref("candidate_features").filter("pool = 'serving'")
     candidates = candidates.project(", ".join(dict.fromkeys(["customer_id", "offer_id", *features])))
     parts = []

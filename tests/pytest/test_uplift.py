@@ -207,7 +207,8 @@ def test_store_round_trip(tmp_path):
     store.save(tmp_path, cutoff, fitted, meta, files)
     assert store.training_reason(tmp_path, cutoff, {"a": 1}, files, force=False) is None
     assert store.training_reason(tmp_path, cutoff, {"a": 2}, files, force=False) == "the uplift settings changed"
-    loaded = store.load_learners(tmp_path, cutoff)
+    loaded, features = store.load_learners(tmp_path, cutoff)
+    assert features == ["x0", "x1"]
     for name, learner in fitted.items():
         pd.testing.assert_frame_equal(loaded[name].predict(train.x[:50]), learner.predict(train.x[:50]))
     registry = store.registry_frame(tmp_path, cutoff, serving="t_learner")

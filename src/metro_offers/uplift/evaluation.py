@@ -38,11 +38,16 @@ def _row(evaluation, method, metric, value, rows, low=np.nan, high=np.nan) -> di
     }
 
 
-def targeting_inputs(rows: pd.DataFrame, predictions: pd.DataFrame, truth_dir, seed: int):
-    """The evaluation impressions (with true_uplift when the truth covers them) and every
-    method's score aligned to them. ``predictions``: uplift_scores (impression_id, learner,
-    uplift)."""
-    rows = rows.sort_values("impression_id", kind="stable").reset_index(drop=True)
+def targeting_inputs(examples, predictions: pd.DataFrame, truth_dir, seed: int):
+    """The evaluation impressions of ``examples`` (uplift_examples, a DuckDB relation), with
+    true_uplift when the truth covers them, and every method's score aligned to them.
+    ``predictions``: uplift_scores (impression_id, learner, uplift)."""
+    rows = (
+        examples.filter("split = 'evaluation'")
+        .project("impression_id, customer_id, offer_id, shown, bought_offer_products")
+        .order("impression_id")
+        .df()
+    )
     truth = truth_columns(truth_dir, rows, ("true_uplift",))
     if truth is not None:
         rows = rows.assign(true_uplift=truth["true_uplift"].to_numpy())

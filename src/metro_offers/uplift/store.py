@@ -81,12 +81,23 @@ def read_meta(store: Path, cutoff: dt.date) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def load_learners(store: Path, cutoff: dt.date) -> dict[str, UpliftLearner]:
+def load_learners(store: Path, cutoff: dt.date) -> tuple[dict[str, UpliftLearner], list[str]]:
+    """The learners stored for the cutoff and the features they read (none without a store)."""
     meta = read_meta(store, cutoff)
     if meta is None:
-        return {}
+        return {}, []
     folder = anchor_dir(store, KIND, cutoff)
-    return {name: LEARNERS[name].load(folder, meta["shown_share"]) for name in meta["learners"]}
+    return {name: LEARNERS[name].load(folder, meta["shown_share"]) for name in meta["learners"]}, meta["features"]
+
+
+def registered_learners(store: Path, registry: pd.DataFrame) -> tuple[dict[str, UpliftLearner], list[str]]:
+    """load_learners for the cutoff of uplift_training's registry rows."""
+    return load_learners(store, dt.date.fromisoformat(registry.cutoff.iloc[0]))
+
+
+def serving_name(registry: pd.DataFrame) -> str:
+    """The learner uplift_training's registry marks is_serving."""
+    return registry.learner[registry.is_serving].iloc[0]
 
 
 def registry_frame(store: Path, cutoff: dt.date, serving: str) -> pd.DataFrame:

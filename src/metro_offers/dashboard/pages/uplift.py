@@ -9,6 +9,7 @@ import streamlit as st
 
 from metro_offers.dashboard import data
 from metro_offers.uplift.learners import LEARNERS
+from metro_offers.uplift.store import serving_name
 
 LABELS = {name: cls.label for name, cls in LEARNERS.items()} | {
     "random": "Random targeting",
@@ -115,7 +116,7 @@ if types.empty:
     st.stop()
 st.caption(
     f"Mean probabilities over each offer's serving candidates, from the serving "
-    f"{LABELS[registry.learner[registry.is_serving].iloc[0]]}'s "
+    f"{LABELS[serving_name(registry)]}'s "
     "outcome models (persuadable = buys only if shown, sure thing = buys either way, lost cause = buys "
     "neither way, do-not-disturb = buys only if not shown). The offers with the most persuadables first."
 )
