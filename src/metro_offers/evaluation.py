@@ -74,6 +74,18 @@ def truth_columns(truth_dir: Path | None, pairs: pd.DataFrame, columns: tuple[st
     return truth[list(columns)].set_axis(pairs.index)
 
 
+def truth_offer_ids(truth_dir: Path | None) -> np.ndarray:
+    """The offers the truth covers (every customer with each), none without a truth folder."""
+    import duckdb
+
+    files = sorted((truth_dir / "offer_truth").glob("*.parquet")) if truth_dir else []
+    if not files:
+        return np.zeros(0, dtype=np.int64)
+    with duckdb.connect() as con:
+        found = con.sql("select distinct offer_id from read_parquet(?)", params=[[str(f) for f in files]]).fetchnumpy()
+    return np.sort(found["offer_id"])
+
+
 def load_truth(truth_dir: Path, pairs: pd.DataFrame) -> pd.Series | None:
     """True P(redeem | shown) of each (customer_id, offer_id) row of pairs, or None without
     truth for every pair."""

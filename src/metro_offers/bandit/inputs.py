@@ -1,0 +1,50 @@
+"""The simulated world's inputs from the warehouse: the serving candidates with the live
+ranker's P(redeem), each customer's segment, the offers' end dates, how often each customer
+visited before run_date, and the truth's probabilities (synthetic data only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from metro_offers.evaluation import truth_columns, truth_offer_ids
+
+NO_TRUTH = (
+    "no truth folder covers the serving candidates: the simulation and the off-policy study need the "
+    "generator's true probabilities (real data such as The Complete Journey has none, and its campaigns "
+    "were targeted, not randomised, with no logged propensities: nothing is simulated or estimated there)"
+)
+
+
+def visit_window_start(run_date: dt.date, window_days: int) -> dt.date:
+    if window_days < 1:
+        raise ValueError(f"var bandit_visit_window_days must be at least 1, got {window_days}")
+    return run_date - dt.timedelta(days=window_days)
+
+
+def visit_rates(visit_days: pd.DataFrame, window_days: int) -> pd.DataFrame:
+    """customer_id, visit_rate: the share of the window's days on which the customer ordered."""
+    return visit_days.assign(visit_rate=visit_days["visit_days"] / window_days)[["customer_id", "visit_rate"]]
+
+
+def candidates_with_truth(
+    scores: pd.DataFrame, customers: pd.DataFrame, offers: pd.DataFrame, truth_dir: Path | None
+) -> tuple[pd.DataFrame | None, int]:
+    """scores (customer_id, offer_id, score) with the segment, the offer's end_date and the true
+    probabilities, for the offers the truth covers; and how many candidates it does not cover.
+    None when there is no truth."""
+    covered = scores["offer_id"].isin(truth_offer_ids(truth_dir))
+    if not covered.any():
+        return None, len(scores)
+    pairs = (
+        scores[covered]
+        .merge(customers[["customer_id", "segment"]], on="customer_id", how="inner", validate="many_to_one")
+        .merge(offers[["offer_id", "end_date"]], on="offer_id", how="inner", validate="many_to_one")
+        .reset_index(drop=True)
+    )
+    truth = truth_columns(truth_dir, pairs, ("p_redeem_if_shown", "p_buy_if_not_shown"))
+    if truth is None:
+        return None, len(scores)
+    return pd.concat([pairs, truth], axis=1), int((~covered).sum())
