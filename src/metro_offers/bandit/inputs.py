@@ -48,3 +48,30 @@ def candidates_with_truth(
     if truth is None:
         return None, len(scores)
     return pd.concat([pairs, truth], axis=1), int((~covered).sum())
+
+
+def simulated_world(orders, scores, customers, offers, meta: dict, echo=print):
+    """The Environment of the closed loop from the warehouse's relations (stg_metro__orders,
+    ranker_scores, stg_metro__customers, stg_metro__offers), or None without truth."""
+    from metro_offers.bandit.environment import build_environment
+
+    run_date = dt.date.fromisoformat(meta["run_date"])
+    window = int(meta["bandit_visit_window_days"])
+    start = visit_window_start(run_date, window)
+    visit_days = (
+        orders.filter(f"order_date >= date '{start}' and order_date < date '{run_date}'")
+        .aggregate("customer_id, count(distinct order_date) as visit_days")
+        .df()
+    )
+    candidates, uncovered = candidates_with_truth(
+        scores.project("customer_id, offer_id, score").df(),
+        customers.project("customer_id, segment").df(),
+        offers.project("offer_id, end_date").df(),
+        Path(meta["truth_root"]),
+    )
+    if candidates is None:
+        echo(f"[bandit] {NO_TRUTH}")
+        return None
+    if uncovered:
+        echo(f"[bandit] {uncovered:,} serving candidates of offers the truth does not cover are left out")
+    return build_environment(candidates, visit_rates(visit_days, window), run_date)

@@ -1,0 +1,71 @@
+"""Today's bandit decision (logic: metro_offers.bandit.policies): for every serving customer,
+the offer that var bandit_serving_policy (thompson, or thompson_top_k among the ranker's top
+var bandit_ranker_top_k) picks from the customer's serving candidates with the arms'
+posteriors (offer_posteriors), and its propensity by Monte-Carlo over var
+bandit_propensity_draws posterior draws, logged so the decision can be evaluated off-policy.
+Seeded by var bandit_seed and run_date: a rebuild decides the same."""
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from metro_offers.bandit.choices import Choices
+from metro_offers.bandit.policies import make_policy
+from metro_offers.bandit.posteriors import ArmPosteriors
+from metro_offers.bandit.settings import policy_settings
+from metro_offers.uplift.tables import typed_table
+
+SERVABLE = ("thompson", "thompson_top_k")  # thompson_ranker needs the ranker's score of past impressions
+COLUMNS = {
+    "customer_id": "int64",
+    "offer_id": "int64",
+    "policy": "string",
+    "propensity": "float64",
+    "ranker_score": "float64",
+    "posterior_mean": "float64",
+}
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    meta = dbt.config.get("meta")
+    name = meta["bandit_serving_policy"]
+    if name not in SERVABLE:
+        raise ValueError(f"var bandit_serving_policy must be one of {', '.join(SERVABLE)}, got {name!r}")
+    settings = policy_settings(meta)
+    candidates = (
+        dbt.ref("ranker_scores")
+        .project("customer_id, offer_id, score")
+        .df()
+        .merge(dbt.ref("stg_metro__customers").project("customer_id, segment").df(), on="customer_id")
+        .merge(dbt.ref("offer_posteriors").df(), on=["offer_id", "segment"], how="left")
+        .sort_values(["customer_id", "offer_id"], ignore_index=True)
+    )
+    if candidates.empty:
+        return typed_table(None, COLUMNS)
+    arms, arm_keys = pd.MultiIndex.from_frame(candidates[["offer_id", "segment"]]).factorize()
+    counts = (
+        candidates.groupby(arms)[["redemptions", "shown_impressions"]].first().fillna(0).reindex(range(len(arm_keys)))
+    )
+    posteriors = ArmPosteriors(len(arm_keys), settings.prior(), counts["redemptions"], counts["shown_impressions"])
+    customers = np.unique(candidates.customer_id.to_numpy(), return_inverse=True)[1]
+    choices = Choices(customers.astype(np.int64), arms.astype(np.int64), candidates.score.to_numpy(float))
+    run_date = dt.date.fromisoformat(meta["run_date"])
+    rng = np.random.default_rng([settings.seed, run_date.toordinal()])
+    chosen, propensity = make_policy(name, posteriors, settings).choose_logged(choices, rng)
+    print(f"[bandit] {name} chose an offer for {len(chosen):,} customers ({settings.propensity_draws} draws each)")
+    picked = candidates.iloc[chosen]
+    return typed_table(
+        pd.DataFrame(
+            {
+                "customer_id": picked.customer_id.to_numpy(),
+                "offer_id": picked.offer_id.to_numpy(),
+                "policy": name,
+                "propensity": propensity,
+                "ranker_score": picked.score.to_numpy(),
+                "posterior_mean": posteriors.mean()[arms[chosen]],
+            }
+        ),
+        COLUMNS,
+    )
