@@ -114,8 +114,8 @@ def land_bad_rows(raw: Path) -> None:
 
 
 # SASRec's offer feature on (off by default, see bench/sasrec_feature_ablation.py), so that
-# every model of the project runs end to end in the built warehouse
-BUILT_VARS = ("--vars", "{sasrec_offer_feature_enabled: true}")
+# every model of the project runs end to end in the built warehouse; a three-day closed loop
+BUILT_VARS = ("--vars", "{sasrec_offer_feature_enabled: true, bandit_simulation_days: 3}")
 
 
 @pytest.fixture(scope="session")
