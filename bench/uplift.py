@@ -16,12 +16,9 @@ Writes bench/results/uplift.json (merged by configuration) and the README's upli
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import json
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -37,7 +34,7 @@ from metro_offers.var_settings import settings_from_vars
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 from item2vec_ablation import build, land  # noqa: E402 - the matrix's landing and build
-from readme_sections import write_section  # noqa: E402
+from matrix_bench import run_matrix  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "uplift.json"
 DEFAULT_RUN = ["50k_default", "10k_400_offers_conv_0.02", "20k_small_baskets_conv_0.06", "completejourney"]
@@ -151,27 +148,15 @@ def tables(results: dict[str, dict]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="*", help="configurations to run (default: %(default)s)", default=DEFAULT_RUN)
-    parser.add_argument("--default-warehouse", type=Path, help="the built 50k_default warehouse to read")
-    parser.add_argument("--workdir", type=Path, help="where the builds go (default: a temporary folder)")
-    args = parser.parse_args()
-    results = json.loads(RESULTS.read_text())["results"] if RESULTS.exists() else {}
-    for name in args.only:
-        print(f"== {name}", flush=True)
-        with tempfile.TemporaryDirectory(dir=args.workdir) as folder:
-            results[name] = measure(name, Path(folder), args.default_warehouse)
-        summary = {k: v for k, v in results[name].items() if k not in ("evaluation", "registry")}
-        print(f"   {summary}", flush=True)
-    RESULTS.write_text(
-        json.dumps(
-            {"measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "results": results},
-            indent=1,
-            default=str,
-        )
+    run_matrix(
+        __doc__,
+        DEFAULT_RUN,
+        RESULTS,
+        "uplift",
+        measure,
+        tables,
+        lambda result: {k: v for k, v in result.items() if k not in ("evaluation", "registry")},
     )
-    write_section("uplift", tables(results))
-    print(tables(results))
 
 
 if __name__ == "__main__":

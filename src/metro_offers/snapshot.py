@@ -43,6 +43,11 @@ SNAPSHOT_TABLES: dict[str, str] = {
     "uplift_evaluation": "select * from wh.marts.uplift_evaluation order by evaluation, method, metric",
     "uplift_qini_curves": "select * from wh.marts.uplift_qini_curves order by method, population_share",
     "offer_customer_types": "select * from wh.marts.offer_customer_types order by offer_id",
+    "offer_posteriors": "select * from wh.marts.offer_posteriors order by offer_id, segment",
+    "offer_selections": "select * from wh.marts.offer_selections order by customer_id",
+    "bandit_simulation": "select * from wh.marts.bandit_simulation order by policy, seed, day",
+    "bandit_policy_comparison": "select * from wh.marts.bandit_policy_comparison order by mean_regret",
+    "off_policy_evaluation": "select * from wh.marts.off_policy_evaluation order by target_policy, estimator",
 }
 
 

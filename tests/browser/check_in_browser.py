@@ -37,6 +37,7 @@ DASHBOARD_PAGES = (
     ("diversity", "Diversity", 3),
     ("embeddings", "Embeddings", 1),
     ("uplift", "Uplift", 2),
+    ("bandit", "Bandit", 2),
     ("scorecard", "Phase 2 scorecard", 3),
 )
 

@@ -101,6 +101,15 @@ def test_the_same_dbt_build_runs_on_it_and_the_benchmark_reports_every_method(tm
     monkeypatch.setenv("METRO_SNAPSHOT", str(default_snapshot_path(warehouse)))
     page = AppTest.from_file(APP, default_timeout=60).run().switch_page("pages/uplift.py").run()
     assert not page.exception and any("targeted, not randomised" in i.value for i in page.info)
+    # no truth and no logged propensities: no simulated regret and no off-policy estimate, and
+    # the build log and the Bandit view say why; the bandit still chooses today's offers
+    assert "no logged propensities: nothing is simulated or estimated there" in result.stdout
+    assert query(warehouse, "select count(*) as n from marts.bandit_simulation").n[0] == 0
+    assert query(warehouse, "select count(*) as n from marts.off_policy_evaluation").n[0] == 0
+    scored = query(warehouse, "select count(distinct customer_id) as n from ml.ranker_scores").n[0]
+    assert query(warehouse, "select count(*) as n from marts.offer_selections").n[0] == scored > 0
+    page = AppTest.from_file(APP, default_timeout=60).run().switch_page("pages/bandit.py").run()
+    assert not page.exception and any("no logged propensities" in i.value for i in page.info)
     reasons = set(query(warehouse, "select distinct rejection_reason from marts.rejected_rows").rejection_reason)
     assert reasons <= {"non_positive_quantity", "no_backing_order_line", "unknown_customer"}
 

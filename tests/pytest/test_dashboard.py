@@ -30,6 +30,7 @@ PAGES = {
     "pages/diversity.py": "Diversity",
     "pages/embeddings.py": "Embeddings",
     "pages/uplift.py": "Uplift",
+    "pages/bandit.py": "Bandit",
     "pages/scorecard.py": "Phase 2 scorecard",
 }
 sys.path.insert(0, str(project_root() / "tests" / "browser"))
@@ -99,6 +100,18 @@ def test_the_uplift_view_shows_this_builds_qini_and_customer_types(app, built):
     shares = types[["persuadables", "sure_things", "lost_causes", "do_not_disturbs"]].sum(axis=1)
     assert len(types) > 0 and np.allclose(shares, 1.0)
     assert types.persuadables.is_monotonic_decreasing
+
+
+def test_the_bandit_view_shows_todays_choices_and_the_simulation(app, built):
+    _, warehouse, _, _ = built
+    selections = query(warehouse, "select * from marts.offer_selections")
+    comparison = query(warehouse, "select * from marts.bandit_policy_comparison")
+    app.switch_page("pages/bandit.py").run()
+    assert not app.exception
+    assert next(m for m in app.metric if m.label == "Customers with a chosen offer").value == f"{len(selections):,}"
+    shown = next(d.value for d in app.dataframe if "seeds_beating_greedy" in d.value.columns)
+    assert len(shown) == len(comparison)
+    np.testing.assert_allclose(sorted(shown.mean_regret), sorted(comparison.mean_regret.round(1)))
 
 
 def test_the_drift_view_reads_the_thresholds_of_the_build_it_shows(drift_builds, monkeypatch, tmp_path):

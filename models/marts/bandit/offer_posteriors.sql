@@ -110,7 +110,7 @@ counts as (
         select * from new_impressions
         union all
         select * from new_redemptions
-    ) as days
+    ) as arm_counts
     group by offer_id, segment
 ),
 

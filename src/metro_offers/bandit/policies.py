@@ -18,11 +18,10 @@ import numpy as np
 from metro_offers.bandit.choices import Choices, group_argmax, group_sum
 from metro_offers.bandit.posteriors import ArmPosteriors
 
-POLICY_NAMES = ("uniform", "greedy", "epsilon_greedy", "thompson", "thompson_top_k", "thompson_ranker")
-
 
 class Uniform:
     name = "uniform"
+    label = "Uniform (exploration slice)"
 
     def choose(self, choices: Choices, rng: np.random.Generator) -> np.ndarray:
         return group_argmax(choices, rng.random(len(choices.group)))
@@ -36,6 +35,7 @@ class Uniform:
 
 class Greedy:
     name = "greedy"
+    label = "Greedy on the ranker"
 
     def choose(self, choices: Choices, rng: np.random.Generator) -> np.ndarray:
         return group_argmax(choices, choices.score)
@@ -51,6 +51,7 @@ class Greedy:
 
 class EpsilonGreedy:
     name = "epsilon_greedy"
+    label = "Epsilon-greedy on the arms"
 
     def __init__(self, posteriors: ArmPosteriors, epsilon: float) -> None:
         if not 0 <= epsilon <= 1:
@@ -79,6 +80,7 @@ class Thompson:
     """Thompson sampling on the arms' Beta posteriors."""
 
     name = "thompson"
+    label = "Thompson sampling on the arms"
 
     def __init__(self, posteriors: ArmPosteriors, propensity_draws: int) -> None:
         if propensity_draws < 1:
@@ -133,6 +135,7 @@ class ThompsonTopK(Thompson):
     """Thompson sampling on the arms' Beta posteriors among the ranker's top-k of each customer."""
 
     name = "thompson_top_k"
+    label = "Thompson among the ranker's top-k"
 
     def __init__(self, posteriors: ArmPosteriors, propensity_draws: int, top_k: int) -> None:
         super().__init__(posteriors, propensity_draws)
@@ -152,6 +155,7 @@ class ThompsonRanker(Thompson):
     the rate. With the prior alone it is greedy on the ranker, plus noise."""
 
     name = "thompson_ranker"
+    label = "Thompson on the ranker's calibration"
 
     def __init__(self, n_arms: int, propensity_draws: int, prior_strength: float) -> None:
         if prior_strength <= 0:
@@ -189,3 +193,8 @@ def make_policy(name: str, posteriors: ArmPosteriors, settings):
     if name == "thompson_ranker":
         return ThompsonRanker(posteriors.n_arms, settings.propensity_draws, settings.ranker_prior_strength)
     raise ValueError(f"unknown policy {name!r}; policies: {', '.join(POLICY_NAMES)}")
+
+
+POLICIES = (Uniform, Greedy, EpsilonGreedy, Thompson, ThompsonTopK, ThompsonRanker)
+POLICY_NAMES = tuple(cls.name for cls in POLICIES)
+POLICY_LABELS = {cls.name: cls.label for cls in POLICIES}

@@ -1,4 +1,4 @@
-"""metro-offers dashboard: nine views of the published snapshot (`metro-offers dashboard`)."""
+"""metro-offers dashboard: ten views of the published snapshot (`metro-offers dashboard`)."""
 
 from pathlib import Path
 
@@ -43,6 +43,7 @@ navigation = st.navigation(
         st.Page(PAGES / "diversity.py", title="Diversity"),
         st.Page(PAGES / "embeddings.py", title="Embeddings"),
         st.Page(PAGES / "uplift.py", title="Uplift"),
+        st.Page(PAGES / "bandit.py", title="Bandit"),
         st.Page(PAGES / "scorecard.py", title="Phase 2 scorecard"),
     ],
     position="top",
