@@ -11,6 +11,8 @@ from metro_offers.bandit.simulation import ORACLE
 from metro_offers.dashboard import data
 
 LABELS = POLICY_LABELS | {ORACLE: "Oracle (the truth's best offer)"}
+# one colour per policy in every chart, whichever policies a chart leaves out
+COLOURS = dict(zip(LABELS.values(), px.colors.qualitative.D3, strict=False))
 ESTIMATORS = {"replay": "Replay", "ips": "IPS", "snips": "SNIPS", "doubly_robust": "Doubly robust"}
 
 st.title("Bandit")
@@ -76,6 +78,7 @@ left.plotly_chart(
         x="day",
         y="cumulative_regret",
         color="policy_label",
+        color_discrete_map=COLOURS,
         labels={"cumulative_regret": "Cumulative regret (expected redemptions)", "day": "Day", "policy_label": ""},
         title=f"Cumulative regret, mean of {seeds} seeds",
     ),
@@ -87,6 +90,7 @@ right.plotly_chart(
         x="day",
         y="cumulative_redemptions",
         color="policy_label",
+        color_discrete_map=COLOURS,
         labels={"cumulative_redemptions": "Cumulative redemptions", "day": "Day", "policy_label": ""},
         title=f"Cumulative redemptions, mean of {seeds} seeds",
     ),
@@ -100,6 +104,15 @@ st.dataframe(
     width="stretch",
     column_config={
         "policy_label": "Policy",
+        "mean_shown": "Shown (per seed)",
+        "mean_redemptions": "Redemptions (mean)",
+        "min_redemptions": "lowest seed",
+        "max_redemptions": "highest seed",
+        "mean_true_incremental": "True incremental",
+        "mean_measured_incremental": "Incremental, control-measured",
+        "mean_regret": "Regret (mean)",
+        "min_regret": "lowest seed",
+        "max_regret": "highest seed",
         "seeds_beating_greedy": st.column_config.NumberColumn("Seeds with less regret than greedy"),
         "seeds_beating_epsilon_greedy": st.column_config.NumberColumn("Seeds with less regret than epsilon-greedy"),
     },
