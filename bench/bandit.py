@@ -67,11 +67,12 @@ def marts(warehouse: Path) -> dict:
     }
 
 
-def simulated_day_seconds(warehouse: Path, truth: Path, run_date: dt.date) -> dict:
-    """One seed of the closed loop in-process on the build's inputs: seconds per simulated day."""
-    meta = {**META, "run_date": str(run_date), "truth_root": str(truth)}
+PRIOR_STRENGTHS = (1, 5, 20, 50)
+
+
+def world_of(warehouse: Path, meta: dict):
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        world = simulated_world(
+        return simulated_world(
             con.table("staging.stg_metro__orders"),
             con.table("ml.ranker_scores"),
             con.table("staging.stg_metro__customers"),
@@ -79,11 +80,39 @@ def simulated_day_seconds(warehouse: Path, truth: Path, run_date: dt.date) -> di
             meta,
             echo=lambda _: None,
         )
+
+
+def simulated_day_seconds(warehouse: Path, truth: Path, run_date: dt.date) -> dict:
+    """One seed of the closed loop in-process on the build's inputs: seconds per simulated day."""
+    meta = {**META, "run_date": str(run_date), "truth_root": str(truth)}
+    world = world_of(warehouse, meta)
     settings = dataclasses.replace(simulation_settings(meta), simulation_seeds=1)
     started = time.perf_counter()
     simulate(world, run_date, policy_settings(meta), settings, VARS["bandit_simulation_policies"], echo=lambda _: None)
     seconds = time.perf_counter() - started
     return {"seconds_per_simulated_day": round(seconds / settings.simulation_days, 3), "customers": world.n_customers}
+
+
+def prior_strength_sensitivity(warehouse: Path, truth: Path, run_date: dt.date) -> list[dict]:
+    """The calibrated Thompson policy's regret with other prior strengths (var
+    bandit_ranker_prior_strength), beside the greedy ranker's, on the build's seeds."""
+    meta = {**META, "run_date": str(run_date), "truth_root": str(truth)}
+    world, settings = world_of(warehouse, meta), simulation_settings(meta)
+    rows = []
+    for strength in PRIOR_STRENGTHS:
+        policies = dataclasses.replace(policy_settings(meta), ranker_prior_strength=float(strength))
+        days, _ = simulate(world, run_date, policies, settings, ("greedy", "thompson_ranker"), echo=lambda _: None)
+        regret = days.groupby(["policy", "seed"]).regret.sum().unstack("policy")
+        rows.append(
+            {
+                "prior_strength": strength,
+                "mean_regret": round(float(regret.thompson_ranker.mean()), 1),
+                "greedy_mean_regret": round(float(regret.greedy.mean()), 1),
+                "seeds_beating_greedy": int((regret.thompson_ranker < regret.greedy).sum()),
+                "seeds": len(regret),
+            }
+        )
+    return rows
 
 
 def daily_run_seconds(data: Path, warehouse: Path, store: Path, workdir: Path) -> float:
@@ -120,6 +149,7 @@ def measure(name: str, workdir: Path, default_warehouse: Path | None) -> dict:
         return result
     run_date = dt.date.fromisoformat(read_manifest(data)["default_run_date"])
     result["cost"] = simulated_day_seconds(warehouse, data / "truth", run_date)
+    result["prior_strength"] = prior_strength_sensitivity(warehouse, data / "truth", run_date)
     result["cost"]["daily_run_seconds"] = round(daily_run_seconds(data, warehouse, store, workdir), 1)
     return result
 
@@ -158,6 +188,19 @@ def tables(results: dict[str, dict]) -> str:
                 f"| {name} | {POLICY_LABELS.get(row['target_policy'], row['target_policy'])} | {row['estimator']} "
                 f"| {row['true_value']:.4f} | {row['relative_bias']:+.1%} | {row['share_within_10pct']:.0%} "
                 f"| {row['interval_coverage']:.0%} |"
+            )
+            name = ""
+    lines += [
+        "",
+        "| data | prior strength (expected redemptions) | Thompson on the ranker's calibration: regret "
+        "| greedy: regret | seeds beating greedy |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, r in results.items():
+        for row in r.get("prior_strength", []):
+            lines.append(
+                f"| {name} | {row['prior_strength']} | {row['mean_regret']:,.0f} | {row['greedy_mean_regret']:,.0f} "
+                f"| {row['seeds_beating_greedy']}/{row['seeds']} |"
             )
             name = ""
     lines += [
