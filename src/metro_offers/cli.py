@@ -3,62 +3,53 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
-import signal
 import sys
 import time
 from pathlib import Path
 
 import click
 
+from metro_offers import pipeline
 from metro_offers.generator import GeneratorConfig
-from metro_offers.processes import run_child
+from metro_offers.pipeline import PipelineError
 from metro_offers.reference import project_root
 
 
-def _project() -> Path:
-    return project_root()
+def data_dir_option(help_text: str = "The data folder, raw/ and truth/ [default: <project>/data or $METRO_DATA_DIR]."):
+    return click.option("--data-dir", type=click.Path(path_type=Path), default=None, help=help_text)
 
 
-def _default_data_dir() -> Path:
-    return Path(os.environ.get("METRO_DATA_DIR", _project() / "data"))
+def _parse_vars(_context, _parameter, text: str | None) -> dict:
+    try:
+        return pipeline.var_overrides(text)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--vars") from error
 
 
-def _warehouse_path() -> Path:
-    """The DuckDB file dbt builds ($METRO_WAREHOUSE, as in profiles.yml)."""
-    return _project() / os.environ.get("METRO_WAREHOUSE", "warehouse/metro_offers.duckdb")
+def vars_option(what: str):
+    return click.option(
+        "--vars",
+        "overrides",
+        default=None,
+        callback=_parse_vars,
+        help=f"dbt vars to override for {what}, as YAML, e.g. '{{item2vec_enabled: false}}'.",
+    )
 
 
-def dbt_vars() -> dict:
-    """The project's dbt vars (dbt_project.yml is the one place parameters live)."""
-    import yaml
+def reports_pipeline_errors(command):
+    """A failed pipeline step ends the command with its message (exit 1), not a traceback."""
 
-    return yaml.safe_load((_project() / "dbt_project.yml").read_text())["vars"]
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except PipelineError as error:
+            raise click.ClickException(str(error)) from error
 
-
-def _model_store_var() -> dict:
-    """The model_store_dir var: $METRO_MODEL_STORE, else <warehouse>.models beside a warehouse
-    named by $METRO_WAREHOUSE (each warehouse keeps its own rankers), else the var's default.
-    Passed on the command line, as dbt caches values rendered from environment variables in
-    dbt_project.yml."""
-    store = os.environ.get("METRO_MODEL_STORE")
-    if not store and os.environ.get("METRO_WAREHOUSE"):
-        store = str(_warehouse_path().with_suffix(".models"))
-    return {"model_store_dir": str(Path(store).resolve())} if store else {}
-
-
-def run_dbt(args: list[str], dbt_variables: dict, echo=click.echo) -> None:
-    """Run dbt in the project folder with the given vars; raise ClickException on failure."""
-    dbt = Path(sys.executable).parent / "dbt"
-    command = [str(dbt), *args, "--project-dir", str(_project()), "--profiles-dir", str(_project())]
-    command += ["--vars", json.dumps(dbt_variables)]
-    echo(f"[build] {' '.join(command[:2])} --vars '{json.dumps(dbt_variables)}'")
-    status = run_child(command, cwd=_project())
-    if status < 0:
-        raise click.ClickException(f"dbt {args[0]} was stopped by {signal.Signals(-status).name}; nothing published")
-    if status != 0:
-        raise click.ClickException(f"dbt {args[0]} failed (exit {status}); see the log above")
+    return run
 
 
 @click.group()
@@ -132,12 +123,7 @@ DEFAULTS = GeneratorConfig()
     type=click.FloatRange(min=0, min_open=True),
     help="Lines per basket of the shifted segment, times.",
 )
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Where raw/ and truth/ are written [default: <project>/data or $METRO_DATA_DIR].",
-)
+@data_dir_option("Where raw/ and truth/ are written [default: <project>/data or $METRO_DATA_DIR].")
 def generate(data_dir, end_date, shift_from, **sizes_and_rates) -> None:
     """Generate the synthetic Metro data set into the landing zone."""
     from metro_offers.generator import generate as run_generator
@@ -149,17 +135,12 @@ def generate(data_dir, end_date, shift_from, **sizes_and_rates) -> None:
         config.validate()
     except ValueError as error:
         raise click.BadParameter(str(error)) from error
-    run_generator(config, data_dir or _default_data_dir(), echo=click.echo)
+    run_generator(config, data_dir or pipeline.default_data_dir(), echo=click.echo)
 
 
 @main.command()
 @click.argument("dataset", type=click.Choice(["completejourney"]))
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Where raw/ is written [default: <project>/data/<dataset>].",
-)
+@data_dir_option("Where raw/ is written [default: <project>/data/<dataset>].")
 @click.option("--households", type=int, default=None, help="Only the first N households (a small slice).")
 @click.option(
     "--segment-until",
@@ -175,7 +156,7 @@ def ingest(dataset, data_dir, households, segment_until) -> None:
     METRO_WAREHOUSE=warehouse/completejourney.duckdb metro-offers build --data-dir data/completejourney"""
     from metro_offers.adapters.completejourney import ingest as ingest_completejourney
 
-    out = (data_dir or _project() / "data" / dataset).resolve()
+    out = (data_dir or project_root() / "data" / dataset).resolve()
     ingest_completejourney(out, households=households, segment_until=segment_until.date(), echo=click.echo)
 
 
@@ -191,15 +172,9 @@ def ingest(dataset, data_dir, households, segment_until) -> None:
 @click.option("--households", type=int, default=None, help="Only the first N households (a quick run).")
 @click.option("--bootstrap-samples", type=int, default=1000, show_default=True)
 @click.option("--output", type=click.Path(path_type=Path), default=None, help="Results JSON [default: none].")
-@click.option(
-    "--data-dir", type=click.Path(path_type=Path), default=None, help="Landing folder [default: data/<dataset>]."
-)
-@click.option(
-    "--vars",
-    "overrides",
-    default=None,
-    help="dbt vars to override for its build, as YAML, e.g. '{item2vec_enabled: false}'.",
-)
+@data_dir_option("Landing folder [default: data/<dataset>].")
+@vars_option("its build")
+@reports_pipeline_errors
 def benchmark(dataset, cutoff, households, bootstrap_samples, output, data_dir, overrides) -> None:
     """Benchmark on real data: coupon ranking and next basket, with 95% intervals.
 
@@ -214,15 +189,15 @@ def benchmark(dataset, cutoff, households, bootstrap_samples, output, data_dir, 
 
     started = time.perf_counter()
     os.environ.setdefault("METRO_WAREHOUSE", "warehouse/completejourney_benchmark.duckdb")
-    default_dir = _project() / "data" / (dataset if households is None else f"{dataset}_{households}")
+    default_dir = project_root() / "data" / (dataset if households is None else f"{dataset}_{households}")
     data_dir = (data_dir or default_dir).resolve()
     manifest = cj.ingest(data_dir, households=households, segment_until=cutoff.date(), echo=click.echo)
     run_date = dt.date.fromisoformat(manifest["default_run_date"])
     holdout = (run_date - cutoff.date()).days
-    extra = {**_var_overrides(overrides), "evaluation_holdout_days": holdout}
-    popularity_days = {**dbt_vars(), **extra}["segment_popularity_window_days"]
-    _build(data_dir, run_date, validate_first=True, selector=None, extra_vars=extra)
-    with duckdb.connect(str(_warehouse_path()), read_only=True) as con:
+    extra = {**overrides, "evaluation_holdout_days": holdout}
+    popularity_days = {**pipeline.dbt_vars(), **extra}["segment_popularity_window_days"]
+    pipeline.build(data_dir, run_date, validate_first=True, selector=None, extra_vars=extra, echo=click.echo)
+    with duckdb.connect(str(pipeline.warehouse_path()), read_only=True) as con:
         examples = con.sql("select * from marts.training_examples").df()
         offers = con.sql("select offer_id, start_date, end_date from staging.stg_metro__offers").df()
     source = cj.load_source(households)
@@ -250,19 +225,11 @@ def benchmark(dataset, cutoff, households, bootstrap_samples, output, data_dir, 
 
 
 @main.command()
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None)
+@data_dir_option()
+@reports_pipeline_errors
 def validate(data_dir) -> None:
     """Validate the landing zone against the raw contract (Great Expectations)."""
-    _validate((data_dir or _default_data_dir()) / "raw")
-
-
-def _validate(raw_dir: Path) -> None:
-    from metro_offers.landing_validation import LandingValidationError, ensure_valid
-
-    try:
-        ensure_valid(raw_dir, dbt_vars()["landing_max_bad_row_share"], echo=click.echo)
-    except LandingValidationError as error:
-        raise click.ClickException(f"landing zone rejected, nothing was built:\n{error}") from error
+    pipeline.validate_landing((data_dir or pipeline.default_data_dir()) / "raw", echo=click.echo)
 
 
 @main.command()
@@ -272,79 +239,32 @@ def _validate(raw_dir: Path) -> None:
     default=None,
     help="As-of date [default: the day after the landed history ends].",
 )
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None)
+@data_dir_option()
 @click.option("--skip-validation", is_flag=True, help="Do not run the landing-zone suite first.")
 @click.option("--select", "selector", default=None, help="dbt node selection, passed to dbt build --select.")
-@click.option(
-    "--vars",
-    "overrides",
-    default=None,
-    help="dbt vars to override for this build, as YAML, e.g. '{item2vec_enabled: false}'.",
-)
+@vars_option("this build")
+@reports_pipeline_errors
 def build(run_date, data_dir, skip_validation, selector, overrides) -> None:
     """Validate the landing zone, then dbt build the warehouse as of RUN_DATE."""
     from metro_offers.generator import read_manifest
 
-    data_dir = (data_dir or _default_data_dir()).resolve()
+    data_dir = (data_dir or pipeline.default_data_dir()).resolve()
     try:
         manifest = read_manifest(data_dir)
     except FileNotFoundError as error:
         raise click.ClickException(str(error)) from error
     as_of = run_date.date() if run_date else dt.date.fromisoformat(manifest["default_run_date"])
-    extra = _var_overrides(overrides)
-    _build(data_dir, as_of, validate_first=not skip_validation, selector=selector, extra_vars=extra)
-
-
-def _var_overrides(text: str | None) -> dict:
-    """--vars: a YAML mapping of this project's dbt vars."""
-    import yaml
-
-    extra = yaml.safe_load(text) if text else {}
-    if not isinstance(extra, dict):
-        raise click.BadParameter(f"expected a YAML mapping of dbt vars, got {text!r}", param_hint="--vars")
-    if unknown := sorted(set(extra) - set(dbt_vars())):
-        raise click.BadParameter(f"not dbt vars of this project: {', '.join(unknown)}", param_hint="--vars")
-    return extra
-
-
-def _build(
-    data_dir: Path, as_of: dt.date, validate_first: bool, selector: str | None, extra_vars: dict | None = None
-) -> None:
-    started = time.perf_counter()
-    raw_dir = data_dir / "raw"
-    if validate_first:
-        _validate(raw_dir)
-    args = ["build"] + (["--select", selector] if selector else [])
-    dbt_variables = {"run_date": str(as_of), "raw_root": str(raw_dir), "truth_root": str(data_dir / "truth")}
-    dbt_variables["dataset"] = _dataset_kind(data_dir)
-    run_dbt(args, {**dbt_variables, **_model_store_var(), **(extra_vars or {})})
-    click.echo(f"[build] warehouse built as of {as_of} in {time.perf_counter() - started:.1f} s")
-    if selector is None:  # a partial build is not a whole state to serve
-        _publish()
-
-
-def _dataset_kind(data_dir: Path) -> str:
-    """The landing's source as the dbt var `dataset`: 'synthetic' (the generator) or the
-    adapter's name, from the manifest."""
-    manifest = data_dir / "raw" / "_manifest.json"
-    return json.loads(manifest.read_text()).get("source", "synthetic") if manifest.exists() else "synthetic"
-
-
-def _publish() -> None:
-    from metro_offers.snapshot import SnapshotError, default_snapshot_path, publish
-
-    warehouse = _warehouse_path()
-    try:
-        publish(warehouse, default_snapshot_path(warehouse), echo=click.echo)
-    except SnapshotError as error:
-        raise click.ClickException(f"nothing published, the previous snapshot stays: {error}") from error
+    pipeline.build(
+        data_dir, as_of, validate_first=not skip_validation, selector=selector, extra_vars=overrides, echo=click.echo
+    )
 
 
 @main.command("publish")
+@reports_pipeline_errors
 def publish_command() -> None:
     """Publish the warehouse's serving tables as the snapshot the API and the dashboard read
     (done by build and daily; use it after running dbt yourself)."""
-    _publish()
+    pipeline.publish(echo=click.echo)
 
 
 @main.command()
@@ -363,16 +283,17 @@ def serve(host, port, snapshot) -> None:
     from metro_offers.api import create_app
     from metro_offers.snapshot import default_snapshot_path
 
-    snapshot = snapshot or default_snapshot_path(_warehouse_path())
+    snapshot = snapshot or default_snapshot_path(pipeline.warehouse_path())
     if not snapshot.exists():
         click.echo(f"[serve] no snapshot at {snapshot} yet: answering 503 until a build publishes one")
-    app = create_app(snapshot, max_k=int(dbt_vars()["recommendations_per_customer"]))
+    app = create_app(snapshot, max_k=int(pipeline.dbt_vars()["recommendations_per_customer"]))
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 @main.command()
 @click.option("--date", "day", required=True, type=click.DateTime(["%Y-%m-%d"]), help="The day to land.")
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None)
+@data_dir_option()
+@reports_pipeline_errors
 def daily(day, data_dir) -> None:
     """Land day DATE of synthetic data, validate, and dbt build with run_date DATE.
 
@@ -380,12 +301,12 @@ def daily(day, data_dir) -> None:
     day's run. Landing a day twice changes nothing; days must be landed in order."""
     from metro_offers.generator import append_day
 
-    data_dir = (data_dir or _default_data_dir()).resolve()
+    data_dir = (data_dir or pipeline.default_data_dir()).resolve()
     try:
         append_day(data_dir, day.date(), echo=click.echo)
     except (ValueError, FileNotFoundError) as error:
         raise click.ClickException(str(error)) from error
-    _build(data_dir, day.date(), validate_first=True, selector=None)
+    pipeline.build(data_dir, day.date(), validate_first=True, selector=None, echo=click.echo)
 
 
 @main.command()
@@ -404,7 +325,7 @@ def evaluate(output_format) -> None:
 
     from metro_offers.evaluation_report import render_report
 
-    path = _warehouse_path()
+    path = pipeline.warehouse_path()
     if not path.exists():
         raise click.ClickException(f"no warehouse at {path}: run `metro-offers build` first")
     try:
@@ -417,7 +338,7 @@ def evaluate(output_format) -> None:
         raise click.ClickException("the warehouse has no offline_evaluation yet: run `metro-offers build`") from error
     finally:
         con.close()
-    k = int(dbt_vars()["recommendations_per_customer"])
+    k = int(pipeline.dbt_vars()["recommendations_per_customer"])
     click.echo(render_report(table, markdown=output_format == "markdown", k=k))
 
 
@@ -441,19 +362,20 @@ def dashboard(host, port, snapshot) -> None:
     command += ["--client.toolbarMode", "viewer"]  # an analysts' app: no developer menu, no "Deploy"
     click.echo(f"[dashboard] http://{host}:{port}")
     # Streamlit replaces this process: stopping the command stops the server, no child is left
-    os.chdir(_project())
+    os.chdir(project_root())
     os.execve(sys.executable, command, env)
 
 
 @main.command()
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None)
+@data_dir_option()
 @click.option("--serve", "serve_site", is_flag=True, help="Serve the site on 127.0.0.1 instead of only building it.")
 @click.option("--port", default=8080, show_default=True, type=int, help="Port for --serve.")
+@reports_pipeline_errors
 def docs(data_dir, serve_site, port) -> None:
     """Build the dbt docs site (lineage, descriptions, tests) as one static HTML file."""
-    raw_dir = (data_dir or _default_data_dir()).resolve() / "raw"
-    run_dbt(["docs", "generate", "--static"], {"raw_root": str(raw_dir)})
-    site = _project() / "target" / "static_index.html"
+    raw_dir = (data_dir or pipeline.default_data_dir()).resolve() / "raw"
+    pipeline.run_dbt(["docs", "generate", "--static"], {"raw_root": str(raw_dir)}, echo=click.echo)
+    site = project_root() / "target" / "static_index.html"
     if not serve_site:
         click.echo(f"[docs] open {site} in a browser (or run `metro-offers docs --serve`)")
         return

@@ -1,0 +1,51 @@
+"""The pipeline's steps apart from the command line: var overrides, where the model store
+goes, the dataset kind, and the command line's clear errors over them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from metro_offers import pipeline
+from metro_offers.cli import main
+
+
+def test_var_overrides_accept_project_vars_and_refuse_the_rest():
+    assert pipeline.var_overrides("{item2vec_enabled: false, bandit_seed: 3}") == {
+        "item2vec_enabled": False,
+        "bandit_seed": 3,
+    }
+    assert pipeline.var_overrides(None) == {}
+    with pytest.raises(ValueError, match="not dbt vars of this project: nope"):
+        pipeline.var_overrides("{nope: 1}")
+    with pytest.raises(ValueError, match="YAML mapping"):
+        pipeline.var_overrides("[1, 2]")
+
+
+def test_the_model_store_follows_the_warehouse(monkeypatch, tmp_path):
+    monkeypatch.delenv("METRO_MODEL_STORE", raising=False)
+    monkeypatch.delenv("METRO_WAREHOUSE", raising=False)
+    assert pipeline.model_store_var() == {}  # the var's own default
+    monkeypatch.setenv("METRO_WAREHOUSE", str(tmp_path / "w.duckdb"))
+    assert pipeline.model_store_var() == {"model_store_dir": str(tmp_path / "w.models")}
+    monkeypatch.setenv("METRO_MODEL_STORE", str(tmp_path / "store"))
+    assert pipeline.model_store_var() == {"model_store_dir": str(tmp_path / "store")}
+
+
+def test_the_dataset_kind_comes_from_the_manifest(tmp_path):
+    assert pipeline.dataset_kind(tmp_path) == "synthetic"  # no manifest: the generator's
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "_manifest.json").write_text(json.dumps({"source": "completejourney"}))
+    assert pipeline.dataset_kind(tmp_path) == "completejourney"
+
+
+def test_the_commands_turn_refusals_into_clear_errors(tmp_path):
+    runner = CliRunner()
+    bad_vars = runner.invoke(main, ["build", "--data-dir", str(tmp_path), "--vars", "{nope: 1}"])
+    assert bad_vars.exit_code == 2 and "not dbt vars of this project: nope" in bad_vars.output
+    no_landing = runner.invoke(main, ["build", "--data-dir", str(tmp_path)])
+    assert no_landing.exit_code == 1 and "no landing zone" in no_landing.output
+    refused = runner.invoke(main, ["validate", "--data-dir", str(tmp_path)])
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
