@@ -12,7 +12,7 @@ from metro_offers.dashboard import data
 
 LABELS = POLICY_LABELS | {ORACLE: "Oracle (the truth's best offer)"}
 # one colour per policy in every chart, whichever policies a chart leaves out
-COLOURS = dict(zip(LABELS.values(), px.colors.qualitative.D3, strict=False))
+COLOURS = dict(zip(LABELS.values(), px.colors.qualitative.Dark2, strict=False))
 ESTIMATORS = {"replay": "Replay", "ips": "IPS", "snips": "SNIPS", "doubly_robust": "Doubly robust"}
 
 st.title("Bandit")
@@ -104,6 +104,7 @@ st.dataframe(
     width="stretch",
     column_config={
         "policy_label": "Policy",
+        "seeds": "Seeds",
         "mean_shown": "Shown (per seed)",
         "mean_redemptions": "Redemptions (mean)",
         "min_redemptions": "lowest seed",
@@ -147,7 +148,11 @@ else:
         hide_index=True,
         width="stretch",
         column_config={
-            "relative_bias": st.column_config.NumberColumn(format="percent"),
+            "target_policy": "Target policy",
+            "estimator": "Estimator",
+            "true_value": st.column_config.NumberColumn("True value", format="%.4f"),
+            "mean_estimate": st.column_config.NumberColumn("Mean estimate", format="%.4f"),
+            "relative_bias": st.column_config.NumberColumn("Relative bias", format="percent"),
             "share_within_10pct": st.column_config.NumberColumn("Logs within 10% of the truth", format="percent"),
             "interval_coverage": st.column_config.NumberColumn("95% interval coverage", format="percent"),
         },
