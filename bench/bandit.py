@@ -71,6 +71,7 @@ PRIOR_STRENGTHS = (1, 5, 20, 50)
 
 
 def world_of(warehouse: Path, meta: dict):
+    """The build's simulated world, read once per data set for both measurements below."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return simulated_world(
             con.table("staging.stg_metro__orders"),
@@ -82,10 +83,8 @@ def world_of(warehouse: Path, meta: dict):
         )
 
 
-def simulated_day_seconds(warehouse: Path, truth: Path, run_date: dt.date) -> dict:
+def simulated_day_seconds(world, meta: dict, run_date: dt.date) -> dict:
     """One seed of the closed loop in-process on the build's inputs: seconds per simulated day."""
-    meta = {**META, "run_date": str(run_date), "truth_root": str(truth)}
-    world = world_of(warehouse, meta)
     settings = dataclasses.replace(simulation_settings(meta), simulation_seeds=1)
     started = time.perf_counter()
     simulate(world, run_date, policy_settings(meta), settings, VARS["bandit_simulation_policies"], echo=lambda _: None)
@@ -93,11 +92,10 @@ def simulated_day_seconds(warehouse: Path, truth: Path, run_date: dt.date) -> di
     return {"seconds_per_simulated_day": round(seconds / settings.simulation_days, 3), "customers": world.n_customers}
 
 
-def prior_strength_sensitivity(warehouse: Path, truth: Path, run_date: dt.date) -> list[dict]:
+def prior_strength_sensitivity(world, meta: dict, run_date: dt.date) -> list[dict]:
     """The calibrated Thompson policy's regret with other prior strengths (var
     bandit_ranker_prior_strength), beside the greedy ranker's, on the build's seeds."""
-    meta = {**META, "run_date": str(run_date), "truth_root": str(truth)}
-    world, settings = world_of(warehouse, meta), simulation_settings(meta)
+    settings = simulation_settings(meta)
     rows = []
     for strength in PRIOR_STRENGTHS:
         policies = dataclasses.replace(policy_settings(meta), ranker_prior_strength=float(strength))
@@ -148,8 +146,10 @@ def measure(name: str, workdir: Path, default_warehouse: Path | None) -> dict:
         result["note"] = "no truth and no logged propensities: nothing simulated or estimated"
         return result
     run_date = dt.date.fromisoformat(read_manifest(data)["default_run_date"])
-    result["cost"] = simulated_day_seconds(warehouse, data / "truth", run_date)
-    result["prior_strength"] = prior_strength_sensitivity(warehouse, data / "truth", run_date)
+    meta = {**META, "run_date": str(run_date), "truth_root": str(data / "truth")}
+    world = world_of(warehouse, meta)
+    result["cost"] = simulated_day_seconds(world, meta, run_date)
+    result["prior_strength"] = prior_strength_sensitivity(world, meta, run_date)
     result["cost"]["daily_run_seconds"] = round(daily_run_seconds(data, warehouse, store, workdir), 1)
     return result
 

@@ -45,9 +45,8 @@ def model(dbt, session):
     if candidates.empty:
         return typed_table(None, COLUMNS)
     arms, arm_keys = pd.MultiIndex.from_frame(candidates[["offer_id", "segment"]]).factorize()
-    counts = (
-        candidates.groupby(arms)[["redemptions", "shown_impressions"]].first().fillna(0).reindex(range(len(arm_keys)))
-    )
+    # one row per arm code 0 .. n - 1 (the codes come from these rows); never shown: no counts
+    counts = candidates.groupby(arms)[["redemptions", "shown_impressions"]].first().fillna(0)
     posteriors = ArmPosteriors(len(arm_keys), settings.prior(), counts["redemptions"], counts["shown_impressions"])
     customers = np.unique(candidates.customer_id.to_numpy(), return_inverse=True)[1]
     choices = Choices(customers.astype(np.int64), arms.astype(np.int64), candidates.score.to_numpy(float))

@@ -50,9 +50,12 @@ AUC_SUBSETS = ("pool_rows", "active_customers_pool_rows")
 
 
 # ---------------------------------------------------------------- inputs
-def truth_columns(truth_dir: Path | None, pairs: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame | None:
+def truth_columns(
+    truth_dir: Path | None, pairs: pd.DataFrame, columns: tuple[str, ...], partial: bool = False
+) -> pd.DataFrame | None:
     """The truth's ``columns`` for each (customer_id, offer_id) row of pairs (pairs' index), or
-    None when the truth folder is missing or does not cover every pair (real data has no truth)."""
+    None when the truth folder is missing or does not cover every pair (real data has no truth);
+    with ``partial``, pairs it does not cover get NaN instead (None only without a truth folder)."""
     import duckdb
 
     files = sorted((truth_dir / "offer_truth").glob("*.parquet")) if truth_dir else []
@@ -69,21 +72,9 @@ def truth_columns(truth_dir: Path | None, pairs: pd.DataFrame, columns: tuple[st
         params=[[str(f) for f in files]],
     ).df()
     con.close()
-    if truth[list(columns)].isna().any().any():
+    if not partial and truth[list(columns)].isna().any().any():
         return None
     return truth[list(columns)].set_axis(pairs.index)
-
-
-def truth_offer_ids(truth_dir: Path | None) -> np.ndarray:
-    """The offers the truth covers (every customer with each), none without a truth folder."""
-    import duckdb
-
-    files = sorted((truth_dir / "offer_truth").glob("*.parquet")) if truth_dir else []
-    if not files:
-        return np.zeros(0, dtype=np.int64)
-    with duckdb.connect() as con:
-        found = con.sql("select distinct offer_id from read_parquet(?)", params=[[str(f) for f in files]]).fetchnumpy()
-    return np.sort(found["offer_id"])
 
 
 def load_truth(truth_dir: Path, pairs: pd.DataFrame) -> pd.Series | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from metro_offers.evaluation import truth_columns, truth_offer_ids
+from metro_offers.evaluation import truth_columns
 
 NO_TRUTH = (
     "no truth folder covers the serving candidates: the simulation and the off-policy study need the "
@@ -35,19 +35,14 @@ def candidates_with_truth(
     """scores (customer_id, offer_id, score) with the segment, the offer's end_date and the true
     probabilities, for the offers the truth covers; and how many candidates it does not cover.
     None when there is no truth."""
-    covered = scores["offer_id"].isin(truth_offer_ids(truth_dir))
+    pairs = scores.merge(
+        customers[["customer_id", "segment"]], on="customer_id", how="inner", validate="many_to_one"
+    ).merge(offers[["offer_id", "end_date"]], on="offer_id", how="inner", validate="many_to_one")
+    truth = truth_columns(truth_dir, pairs, ("p_redeem_if_shown", "p_buy_if_not_shown"), partial=True)
+    covered = pd.Series(False, index=pairs.index) if truth is None else truth.notna().all(axis=1)
     if not covered.any():
         return None, len(scores)
-    pairs = (
-        scores[covered]
-        .merge(customers[["customer_id", "segment"]], on="customer_id", how="inner", validate="many_to_one")
-        .merge(offers[["offer_id", "end_date"]], on="offer_id", how="inner", validate="many_to_one")
-        .reset_index(drop=True)
-    )
-    truth = truth_columns(truth_dir, pairs, ("p_redeem_if_shown", "p_buy_if_not_shown"))
-    if truth is None:
-        return None, len(scores)
-    return pd.concat([pairs, truth], axis=1), int((~covered).sum())
+    return pd.concat([pairs, truth], axis=1)[covered].reset_index(drop=True), int((~covered).sum())
 
 
 def simulated_world(orders, scores, customers, offers, meta: dict, echo=print):

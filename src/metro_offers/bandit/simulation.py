@@ -56,7 +56,8 @@ def _simulate_day(env: Environment, policies: dict, day: int, seed_index: int, s
     outcome_draw = world.random(env.n_customers)
     choices, rows = env.choices.subset(visits[env.choices.group] & (env.last_day >= day))
     p_shown, p_not_shown = env.p_shown[rows], env.p_not_shown[rows]
-    best = p_shown[group_argmax(choices, p_shown)]
+    oracle = group_argmax(choices, p_shown)
+    best = p_shown[oracle]
     customers = choices.group[choices.starts]
     held_out = control[customers]
     draws = outcome_draw[customers]
@@ -79,7 +80,7 @@ def _simulate_day(env: Environment, policies: dict, day: int, seed_index: int, s
             "regret": float((best - p_shown[chosen])[shown].sum()),
         }, redeemed
 
-    records = [outcome(ORACLE, group_argmax(choices, p_shown))[0]]
+    records = [outcome(ORACLE, oracle)[0]]
     for index, (name, policy) in enumerate(policies.items()):
         chosen = policy.choose(choices, np.random.default_rng([seed, seed_index, day, index + 1]))
         record, redeemed = outcome(name, chosen)
