@@ -271,23 +271,36 @@ def publish_command() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Server processes on the one port; each holds the snapshot and swaps it on its own.",
+)
+@click.option(
     "--snapshot",
     type=click.Path(path_type=Path),
     default=None,
     help="Snapshot file [default: $METRO_SNAPSHOT or <warehouse>.serving.duckdb].",
 )
-def serve(host, port, snapshot) -> None:
+def serve(host, port, workers, snapshot) -> None:
     """Serve recommendations over HTTP (FastAPI + uvicorn); OpenAPI docs at /docs."""
     import uvicorn
 
-    from metro_offers.api import create_app
+    from metro_offers.api import app as api
     from metro_offers.snapshot import default_snapshot_path
 
     snapshot = snapshot or default_snapshot_path(pipeline.warehouse_path())
     if not snapshot.exists():
         click.echo(f"[serve] no snapshot at {snapshot} yet: answering 503 until a build publishes one")
-    app = create_app(snapshot, max_k=int(pipeline.dbt_vars()["recommendations_per_customer"]))
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    os.environ[api.SNAPSHOT_ENV] = str(snapshot.resolve())
+    os.environ[api.MAX_K_ENV] = str(pipeline.dbt_vars()["recommendations_per_customer"])
+    os.environ[api.WORKERS_ENV] = str(workers)
+    click.echo(f"[serve] http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''}; docs at /docs)")
+    uvicorn.run(
+        "metro_offers.api.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
+        log_level="warning",
+    )
 
 
 @main.command()

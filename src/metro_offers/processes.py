@@ -12,9 +12,11 @@ FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: Linux sends it SIGTERM when the parent dies, even by SIGKILL."""
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+def die_with_parent() -> None:
+    """Called in a child process (before exec, or first thing in a worker): Linux sends it
+    SIGTERM when the parent dies, even by SIGKILL; a no-op elsewhere."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def run_child(command: list[str], **popen_arguments) -> int:
@@ -22,8 +24,7 @@ def run_child(command: list[str], **popen_arguments) -> int:
     to this process are passed on to the child, which is waited for (dbt then stops its
     threads and releases the warehouse); on Linux the child also gets SIGTERM if this process
     is killed outright."""
-    preexec = _die_with_parent if sys.platform.startswith("linux") else None
-    child = subprocess.Popen(command, preexec_fn=preexec, **popen_arguments)
+    child = subprocess.Popen(command, preexec_fn=die_with_parent, **popen_arguments)
 
     def forward(signum, _frame):
         child.send_signal(signum)

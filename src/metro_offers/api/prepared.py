@@ -1,0 +1,259 @@
+"""The snapshot in memory, with its responses prepared as JSON bytes.
+
+A lookup is a binary search and a join of byte strings prepared when the snapshot loads: each
+offer's JSON, each strategy set's, each source's, the reasons that depend only on the offer.
+Only the parts that vary per row (rank, score, the spend-share reason) are formatted per
+request, so no response is validated or serialised by pydantic on the hot path. Per
+recommendation row it keeps 24 bytes of arrays (a million customers x 10 offers: about 240 MB);
+the JSON of whole lists is not stored, which would take 7 KB per customer.
+
+The bytes must say exactly what the pydantic models in schema.py say: tests/pytest/test_api.py
+validates every prepared response of a snapshot against them and compares it with the
+response built through the models.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from metro_offers.api.schema import DriftRow, Metrics, MetricRow, Offer
+
+FALLBACK_SOURCE = "segment_popularity_fallback"
+
+
+def json_bytes(value) -> bytes:
+    """Compact UTF-8 JSON, as FastAPI and pydantic write it."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def json_number(value: float) -> bytes:
+    """A float as JSON: shortest round-trip digits, NaN as null."""
+    return b"null" if math.isnan(value) else repr(value).encode()
+
+
+def _none_if_nan(value):
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+@dataclass(frozen=True)
+class PreparedOffer:
+    """One offer's JSON and the reason texts that depend only on the offer."""
+
+    offer_id: int
+    json: bytes
+    category_name: str | None
+    bought_before_reason: bytes
+    discount_reason: bytes
+
+    @classmethod
+    def of(cls, offer: Offer) -> PreparedOffer:
+        target = "this product" if offer.offer_level == "product" else offer.category_name
+        return cls(
+            offer_id=offer.offer_id,
+            json=offer.model_dump_json().encode(),
+            category_name=offer.category_name,
+            bought_before_reason=json_bytes(f"you bought {target} before"),
+            discount_reason=json_bytes(f"{offer.discount_pct:.0%} off"),
+        )
+
+
+@dataclass(frozen=True)
+class PreparedSnapshot:
+    path: Path
+    identity: tuple[int, int]  # (inode, mtime_ns) of the file it was loaded from
+    info: dict
+    loaded_at: str
+    customer_ids: np.ndarray  # int64, sorted: every customer known on the run date
+    list_start: np.ndarray  # int64: each customer's first row in the rec_ arrays
+    list_end: np.ndarray  # int64: one past its last row
+    rec_offer: np.ndarray  # int32: index into offers, rows sorted by (customer, rank)
+    rec_score: np.ndarray  # float64, NaN for a fallback row
+    rec_source: np.ndarray  # int8: index into source_json
+    rec_strategies: np.ndarray  # int16: index into strategy sets
+    rec_bought_before: np.ndarray  # bool
+    rec_affinity: np.ndarray  # float64: the customer's spend share in the offer's category
+    offer_ids: np.ndarray  # int64, sorted, parallel to offers
+    offers: tuple[PreparedOffer, ...]
+    source_json: tuple[bytes, ...]
+    fallback_source: int  # the code of the fallback source, -1 when no row has it
+    strategies_json: tuple[bytes, ...]  # ["a","b"]
+    strategies_reason: tuple[bytes, ...]  # "proposed by a, b"
+    list_head: bytes  # "run_date":...,"model_version":...,
+    empty_note: bytes
+    fallback_note: bytes
+    metrics_json: bytes
+
+    @classmethod
+    def load(cls, path: Path) -> PreparedSnapshot:
+        stat = path.stat()
+        with duckdb.connect(str(path), read_only=True) as con:
+            info = json.loads(con.sql("select info from snapshot_info").fetchall()[0][0])
+            customers = con.sql("select customer_id from customer_features order by customer_id").fetchnumpy()
+            offers = con.sql("select * from offers order by offer_id").df()
+            sources = [r[0] for r in con.sql("select distinct recommendation_source from recommendations order by 1").fetchall()]
+            strategy_sets = con.sql(
+                "select distinct proposed_by from recommendations order by array_to_string(proposed_by, ',')"
+            ).fetchall()
+            # codes computed in DuckDB: no Python string per row, so a million customers load in seconds
+            recs = con.sql(
+                "select r.customer_id, r.offer_id, coalesce(r.score, 'nan'::double) as score, "
+                "list_position($sources, r.recommendation_source) - 1 as source_code, "
+                "list_position($sets, coalesce(array_to_string(r.proposed_by, ','), '')) - 1 as strategies_code, "
+                "coalesce(r.bought_before, false) as bought_before, "
+                "coalesce(r.category_affinity_score, 0) as affinity "
+                "from recommendations r order by r.customer_id, r.recommendation_rank",
+                params={"sources": sources, "sets": [",".join(s[0] or []) for s in strategy_sets]},
+            ).fetchnumpy()
+            evaluation = con.sql("select * from offline_evaluation").df()
+            drift = con.sql("select * from drift_log where run_date = (select max(run_date) from drift_log)").df()
+
+        offer_models = [
+            Offer(**{k: _none_if_nan(v) for k, v in row.items() if k in Offer.model_fields})
+            for row in offers.astype(object).where(offers.notna(), None).to_dict("records")
+        ]
+        offer_ids = np.array([o.offer_id for o in offer_models], dtype=np.int64)
+        rec_offer_ids = recs["offer_id"].astype(np.int64)
+        rec_offer = np.searchsorted(offer_ids, rec_offer_ids)
+        if len(rec_offer) and not np.array_equal(offer_ids[np.minimum(rec_offer, len(offer_ids) - 1)], rec_offer_ids):
+            raise ValueError("the snapshot recommends offers its offers table lacks")
+        customer_ids = customers["customer_id"].astype(np.int64)
+        rec_customer = recs["customer_id"].astype(np.int64)
+        strategies = [list(s[0] or []) for s in strategy_sets]
+        return cls(
+            path=path,
+            identity=(stat.st_ino, stat.st_mtime_ns),
+            info=info,
+            loaded_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            customer_ids=customer_ids,
+            list_start=np.searchsorted(rec_customer, customer_ids, side="left"),
+            list_end=np.searchsorted(rec_customer, customer_ids, side="right"),
+            rec_offer=rec_offer.astype(np.int32),
+            rec_score=recs["score"].astype(np.float64),
+            rec_source=recs["source_code"].astype(np.int8),
+            rec_strategies=recs["strategies_code"].astype(np.int16),
+            rec_bought_before=recs["bought_before"].astype(bool),
+            rec_affinity=recs["affinity"].astype(np.float64),
+            offer_ids=offer_ids,
+            offers=tuple(PreparedOffer.of(o) for o in offer_models),
+            source_json=tuple(json_bytes(s) for s in sources),
+            fallback_source=sources.index(FALLBACK_SOURCE) if FALLBACK_SOURCE in sources else -1,
+            strategies_json=tuple(json_bytes(s) for s in strategies),
+            strategies_reason=tuple(
+                json_bytes("proposed by " + ", ".join(s.replace("_", " ") for s in names)) for names in strategies
+            ),
+            list_head=b'"run_date":%s,"model_version":%s,'
+            % (json_bytes(info["run_date"]), json_bytes(info["model_version"])),
+            empty_note=json_bytes(f"no offer is valid on {info['run_date']}, so there is nothing to recommend"),
+            fallback_note=json_bytes("the customer has redeemed every valid offer: the segment's most popular offers instead"),
+            metrics_json=_metrics(info, evaluation, drift).model_dump_json().encode(),
+        )
+
+    # ------------------------------------------------------------ lookups
+    def unknown_customer(self, customer_id: int) -> str:
+        return f"customer {customer_id} is not known as of {self.info['run_date']}"
+
+    def customer_index(self, customer_id: int) -> int | None:
+        i = int(np.searchsorted(self.customer_ids, customer_id))
+        return i if i < len(self.customer_ids) and self.customer_ids[i] == customer_id else None
+
+    def recommendations_json(self, customer_id: int, k: int) -> bytes | None:
+        """The customer's top k as a CustomerRecommendations JSON; None for a customer unknown
+        on the run date."""
+        i = self.customer_index(customer_id)
+        if i is None:
+            return None
+        start = int(self.list_start[i])
+        end = min(int(self.list_end[i]), start + k)
+        rows = slice(start, end)
+        items = [
+            self._item_json(rank, *row)
+            for rank, row in enumerate(
+                zip(
+                    self.rec_offer[rows].tolist(),
+                    self.rec_score[rows].tolist(),
+                    self.rec_source[rows].tolist(),
+                    self.rec_strategies[rows].tolist(),
+                    self.rec_bought_before[rows].tolist(),
+                    self.rec_affinity[rows].tolist(),
+                    strict=True,
+                ),
+                start=1,
+            )
+        ]
+        if not items:
+            note = self.empty_note
+        elif self.rec_source[start] == self.fallback_source:
+            note = self.fallback_note
+        else:
+            note = b"null"
+        return b'{"customer_id":%d,%s"recommendations":[%s],"note":%s}' % (
+            customer_id,
+            self.list_head,
+            b",".join(items),
+            note,
+        )
+
+    def _item_json(self, rank, offer_index, score, source, strategies, bought_before, affinity) -> bytes:
+        offer = self.offers[offer_index]
+        reasons = [offer.bought_before_reason] if bought_before else []
+        if affinity >= 0.01:
+            reasons.append(json_bytes(f"{affinity:.0%} of your spend is in {offer.category_name}"))
+        reasons += [offer.discount_reason, self.strategies_reason[strategies]]
+        return b'{"rank":%d,"offer_id":%d,"score":%s,"source":%s,"proposed_by":%s,"reasons":[%s],"offer":%s}' % (
+            rank,
+            offer.offer_id,
+            json_number(score),
+            self.source_json[source],
+            self.strategies_json[strategies],
+            b",".join(reasons),
+            offer.json,
+        )
+
+    def batch_json(self, customer_ids: list[int], k: int) -> bytes:
+        """A BatchResponse JSON: a result, or an error for an unknown customer, per id."""
+        items = []
+        for customer_id in customer_ids:
+            result = self.recommendations_json(customer_id, k)
+            if result is None:
+                error = json_bytes(self.unknown_customer(customer_id))
+                items.append(b'{"customer_id":%d,"status":"error","result":null,"error":%s}' % (customer_id, error))
+            else:
+                items.append(b'{"customer_id":%d,"status":"ok","result":%s,"error":null}' % (customer_id, result))
+        return b'{"results":[%s]}' % b",".join(items)
+
+    def offer_json(self, offer_id: int) -> bytes | None:
+        i = int(np.searchsorted(self.offer_ids, offer_id))
+        return self.offers[i].json if i < len(self.offer_ids) and self.offer_ids[i] == offer_id else None
+
+
+def _metrics(info: dict, evaluation, drift) -> Metrics:
+    def records(frame):
+        return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+    return Metrics(
+        model_version=info["model_version"],
+        run_date=info["run_date"],
+        evaluation_cutoff=evaluation.evaluation_cutoff.iloc[0] if len(evaluation) else None,
+        offline_evaluation=[
+            MetricRow(
+                method=r["method"],
+                subset=r["subset"],
+                metric=r["metric"],
+                value=_none_if_nan(r["metric_value"]),
+                ci_low=_none_if_nan(r["ci_low"]),
+                ci_high=_none_if_nan(r["ci_high"]),
+                customers=_none_if_nan(r["customers"]),
+            )
+            for r in records(evaluation)
+        ],
+        drift_run_date=drift.run_date.iloc[0] if len(drift) else None,
+        retrain_recommended=bool(drift.retrain_recommended.any()) if len(drift) else None,
+        drift=[DriftRow(feature=r["feature"], psi=_none_if_nan(r["psi"]), severity=r["severity"]) for r in records(drift)],
+    )
