@@ -1,214 +1,276 @@
-"""Load benchmark of the serving API on loopback: requests/s and latency percentiles.
+"""Load benchmark of the serving API with wrk (Debian's `wrk` package), on loopback.
 
-Starts `metro-offers serve` on the published snapshot (run `make run` first: the default data
-set), then drives it with an open-loop load generator written on asyncio streams: each
-connection sends its requests on a fixed schedule and latency is measured from the moment a
-request was due, not when it was sent, so a server falling behind shows up as latency
-(no coordinated omission). Scenarios: single lookups at fixed rates, batch lookups, and a
-closed-loop run for the maximum throughput. Results go to bench/results/api_load.json and the
-README's API benchmark section. Usage:
+Starts `metro-offers serve` on a published snapshot and drives it with wrk pinned to its own
+core (taskset), the server on the other core(s). Rate scenarios run at a constant rate
+through bench/wrk_constant_rate.lua (wrk2-style: one connection per wrk thread, each on a
+fixed schedule; latency counted from when a request was due when the connection fell behind,
+so a stalled server shows as latency). Scenarios, on the default snapshot and on one scaled
+to a million customers (bench/serving_snapshot.py: the default lists repeated under new ids,
+no warehouse of that size built): single lookups of random customers at fixed rates, batches
+of 50, a hot swap of the snapshot under load (a new file renamed over the served one: every
+worker must load it, no request may fail), and closed loop for the maximum. Results go to
+bench/results/api_load.json and the README's API section. Usage:
 
-    python bench/api_load.py [--seconds 10] [--rates 500 1000 2000]
+    python bench/api_load.py [--seconds 10] [--customers 1000000]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import contextlib
+import datetime as dt
 import json
 import os
 import platform
-import random
-import socket
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
 import duckdb
+import httpx
 import numpy as np
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 from readme_sections import write_section  # noqa: E402 - bench/ is not a package
+from serving_snapshot import scaled_snapshot  # noqa: E402
 
 CLI = str(Path(sys.executable).parent / "metro-offers")
+SCRIPT = ROOT / "bench" / "wrk_constant_rate.lua"
+CONNECTIONS = 16  # for single lookups; batches use 4
 BATCH_SIZE = 50
+SERVER_CPUS, LOAD_CPU = "0", "1"  # wrk on its own core; one worker on the other
 
 
-async def _request(reader, writer, raw: bytes) -> int:
-    writer.write(raw)
-    await writer.drain()
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":")[1])
-    await reader.readexactly(length)
-    return status
+class Server:
+    """`metro-offers serve` in its own process group; stopped (and its workers with it) on exit."""
+
+    def __init__(self, snapshot: Path, port: int, workers: int, cpus: str | None) -> None:
+        command = [CLI, "serve", "--port", str(port), "--snapshot", str(snapshot), "--workers", str(workers)]
+        if cpus is not None and shutil.which("taskset"):
+            command = ["taskset", "-c", cpus, *command]
+        self.base = f"http://127.0.0.1:{port}"
+        self.workers = workers
+        self.process = subprocess.Popen(command, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL)
+
+    def wait_ready(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("the server exited before answering")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.base}/health", timeout=1).status_code == 200 and len(self.worker_pids()) >= 1:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError("the server did not come up")
+
+    def worker_pids(self) -> list[int]:
+        """The processes that hold a snapshot: uvicorn's workers, or the server itself with one."""
+        parent = psutil.Process(self.process.pid)
+        if self.workers == 1:
+            return [self.process.pid]
+        return [
+            c.pid
+            for c in parent.children(recursive=True)
+            if "multiprocessing.resource_tracker" not in " ".join(c.cmdline())
+        ]
+
+    def rss_mib(self) -> list[int]:
+        return [psutil.Process(pid).memory_info().rss >> 20 for pid in self.worker_pids()]
+
+    def published_at_seen(self, calls: int) -> set[str]:
+        """The snapshots answering ``calls`` /health requests, each on a new connection (so
+        the kernel spreads them over the workers)."""
+        return {httpx.get(f"{self.base}/health", timeout=5).json()["published_at"] for _ in range(calls)}
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
 
 
-def _get(path: str) -> bytes:
-    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
-
-
-def _post(path: str, body: dict) -> bytes:
-    payload = json.dumps(body).encode()
-    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-    return head.encode() + f"Content-Length: {len(payload)}\r\n\r\n".encode() + payload
-
-
-async def open_loop(port: int, make_request, rate: float, seconds: float, connections: int) -> dict:
-    """``rate`` requests/s spread over ``connections`` keep-alive connections, each on a
-    fixed schedule; latency counts from each request's due time."""
-    latencies, errors = [], 0
-    start = time.perf_counter() + 0.2
-    per_connection = rate / connections
-
-    async def worker(index: int):
-        nonlocal errors
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        n = int(per_connection * seconds)
-        for i in range(n):
-            due = start + (i + index / connections) / per_connection
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            try:
-                status = await _request(reader, writer, make_request())
-            except (OSError, asyncio.IncompleteReadError):
-                errors += 1
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
-                continue
-            latencies.append(time.perf_counter() - due)
-            errors += status != 200
-        writer.close()
-
-    await asyncio.gather(*(worker(i) for i in range(connections)))
-    return _summary(latencies, errors, time.perf_counter() - start)
-
-
-async def closed_loop(port: int, make_request, seconds: float, connections: int) -> dict:
-    """As fast as the server answers, one request in flight per connection."""
-    latencies, errors = [], 0
-    deadline = time.perf_counter() + seconds
-
-    async def worker():
-        nonlocal errors
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        while time.perf_counter() < deadline:
-            sent = time.perf_counter()
-            status = await _request(reader, writer, make_request())
-            latencies.append(time.perf_counter() - sent)
-            errors += status != 200
-        writer.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(connections)))
-    return _summary(latencies, errors, time.perf_counter() - started)
-
-
-def _summary(latencies: list[float], errors: int, elapsed: float) -> dict:
-    ms = np.array(latencies) * 1000 if latencies else np.array([np.nan])
+def wrk(base: str, ids_file: Path, seconds: float, rate: float, connections: int, kind: str) -> dict:
+    """One wrk run; rate 0 = closed loop (each connection sends as soon as its answer comes)."""
+    with tempfile.NamedTemporaryFile(suffix=".wrk") as out:
+        command = ["wrk", f"-t{connections}", f"-c{connections}", f"-d{seconds:.0f}s", "--timeout", "5s"]
+        command += ["-s", str(SCRIPT), base + "/", "--", str(rate / connections), str(ids_file), kind, str(BATCH_SIZE)]
+        if shutil.which("taskset"):
+            command = ["taskset", "-c", LOAD_CPU, *command]
+        run = subprocess.run(command, env={**os.environ, "WRK_OUT": out.name}, capture_output=True, text=True)
+        if run.returncode != 0:
+            raise RuntimeError(f"wrk failed: {run.stderr or run.stdout}")
+        latencies, statuses, fields = [], {}, {}
+        for line in Path(out.name).read_text().splitlines():
+            key, *values = line.split()
+            if key == "latencies":
+                latencies += [int(v) for v in values]
+            elif key == "status":
+                statuses[values[0]] = statuses.get(values[0], 0) + int(values[1])
+            else:
+                fields[key] = int(values[0])
+    ms = np.array(latencies, dtype=float) / 1000 if latencies else np.array([np.nan])
     return {
         "requests": len(latencies),
-        "errors": errors,
-        "achieved_rps": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(float(np.percentile(ms, 50)), 2),
-        "p90_ms": round(float(np.percentile(ms, 90)), 2),
-        "p99_ms": round(float(np.percentile(ms, 99)), 2),
+        "errors": sum(n for status, n in statuses.items() if status != "200") + fields["socket_errors"],
+        "achieved_rps": round(len(latencies) / (fields["duration_us"] / 1e6), 1),
+        "p50_ms": round(float(np.percentile(ms, 50)), 3),
+        "p90_ms": round(float(np.percentile(ms, 90)), 3),
+        "p99_ms": round(float(np.percentile(ms, 99)), 3),
         "max_ms": round(float(ms.max()), 2),
     }
 
 
+def republish(snapshot: Path) -> str:
+    """A new snapshot file with a new published_at, renamed over the served one."""
+    fresh = snapshot.with_name(snapshot.name + ".republishing")
+    shutil.copy(snapshot, fresh)
+    published_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with duckdb.connect(str(fresh)) as con:
+        info = json.loads(con.sql("select info from snapshot_info").fetchall()[0][0])
+        con.execute("update snapshot_info set info = ?", [json.dumps({**info, "published_at": published_at})])
+    os.replace(fresh, snapshot)
+    return published_at
+
+
+def scenarios(snapshot: Path, data: str, seconds: float, rates: list[float], port: int) -> list[dict]:
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        ids = [r[0] for r in con.sql("select customer_id from customer_features").fetchall()]
+    ids_file = snapshot.with_name(snapshot.name + ".ids")
+    ids_file.write_text("\n".join(map(str, ids)) + "\n")
+    results = []
+
+    def record(scenario, setup, server, rate, summary, **extra):
+        row = {"data": data, "customers": len(ids), "scenario": scenario, "server": setup, "target_rps": rate}
+        row |= summary | {"rss_mib_per_worker": server.rss_mib()} | extra
+        print(f"  {scenario} ({setup}): {json.dumps(summary)}", flush=True)
+        results.append(row)
+
+    try:
+        one = "1 worker on core 0, wrk on core 1"
+        server = Server(snapshot, port, workers=1, cpus=SERVER_CPUS)
+        try:
+            server.wait_ready()
+            wrk(server.base, ids_file, 2, 500, 4, "single")  # warm-up
+            for rate in rates:
+                summary = wrk(server.base, ids_file, seconds, rate, CONNECTIONS, "single")
+                record("single lookup", one, server, rate, summary)
+            summary = wrk(server.base, ids_file, seconds, 100, 4, "batch")
+            record(f"batch of {BATCH_SIZE}", one, server, 100, summary)
+            summary = wrk(server.base, ids_file, seconds, 0, CONNECTIONS, "single")
+            record(f"single lookup, closed loop ({CONNECTIONS} connections)", one, server, None, summary)
+        finally:
+            server.stop()
+
+        two = "2 workers on both cores, wrk on core 1"
+        server = Server(snapshot, port, workers=2, cpus=None)
+        try:
+            server.wait_ready()
+            wrk(server.base, ids_file, 2, 500, 4, "single")
+            swap: dict = {}
+
+            def swap_midway():
+                time.sleep(seconds / 3)
+                swap["published_at"] = republish(snapshot)
+
+            swapper = threading.Thread(target=swap_midway)
+            swapper.start()
+            summary = wrk(server.base, ids_file, seconds, 2000, CONNECTIONS, "single")
+            swapper.join()
+            time.sleep(2)
+            seen = server.published_at_seen(40)
+            record(
+                "single lookup, snapshot swapped under load",
+                two,
+                server,
+                2000,
+                summary,
+                every_worker_swapped=seen == {swap["published_at"]},
+            )
+            summary = wrk(server.base, ids_file, seconds, 0, CONNECTIONS, "single")
+            record(f"single lookup, closed loop ({CONNECTIONS} connections)", two, server, None, summary)
+        finally:
+            server.stop()
+    finally:
+        ids_file.unlink(missing_ok=True)
+    return results
+
+
 def readme_section(report: dict) -> str:
     rows = [
-        f"| {r['scenario']} | {r['target_rps'] or 'max'} | {r['achieved_rps']:,.0f} | {r['p50_ms']:.2f} | "
-        f"{r['p90_ms']:.2f} | {r['p99_ms']:.2f} | {r['max_ms']:.1f} | {r['errors']} |"
+        f"| {r['data']} ({r['customers']:,}) | {r['scenario']} | {r['server']} | {r['target_rps'] or 'max'} | "
+        f"{r['achieved_rps']:,.0f} | {r['p50_ms']:.2f} | {r['p90_ms']:.2f} | {r['p99_ms']:.2f} | {r['max_ms']:.1f} | "
+        f"{r['errors']} | {' / '.join(f'{m:,}' for m in r['rss_mib_per_worker'])} |"
         for r in report["results"]
     ]
+    swaps = [r for r in report["results"] if "every_worker_swapped" in r]
+    swapped = "; ".join(f"{r['data']}: {'yes' if r['every_worker_swapped'] else 'NO'}" for r in swaps)
     m = report["machine"]
     return "\n".join(
         [
             f"Measured {report['measured_at']} with `python bench/api_load.py` on this project's machine "
-            f"({m['cpus']} cores; server and load generator share them), default data set "
-            f"({report['customers']:,} customers), {report['seconds']:.0f} s per scenario, one uvicorn worker "
-            f"(resident memory {report['server_rss_mib']:,} MiB after the runs):",
+            f"({m['cpus']} cores), wrk {report['wrk']} as the load tool, {report['seconds']:.0f} s per scenario; "
+            f"rates are constant (bench/wrk_constant_rate.lua, {CONNECTIONS} connections, {4} for batches), "
+            "latency from each request's due time; resident memory per worker after the scenario. The million-customer "
+            "snapshot is the default one's lists repeated under new ids (bench/serving_snapshot.py), not a built "
+            f"warehouse. Every worker served the swapped snapshot after the swap: {swapped}.",
             "",
-            "| scenario | target req/s | achieved req/s | p50 ms | p90 ms | p99 ms | max ms | errors |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|",
+            "| data (customers) | scenario | server | target req/s | achieved req/s | p50 ms | p90 ms | p99 ms "
+            "| max ms | errors | RSS MiB per worker |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
             *rows,
         ]
     )
 
 
-def update_readme(report: dict) -> None:
-    write_section("api-bench", readme_section(report))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--rates", type=float, nargs="*", default=[500, 1000, 2000])
+    parser.add_argument("--rates", type=float, nargs="*", default=[1000, 2000, 4000])
+    parser.add_argument("--customers", type=int, default=1_000_000, help="Customers of the scaled snapshot.")
+    parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "api_load.json"))
     args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: `apt-get install wrk` (Debian's package)")
 
     from metro_offers.snapshot import default_snapshot_path
 
     warehouse = ROOT / os.environ.get("METRO_WAREHOUSE", "warehouse/metro_offers.duckdb")
-    snapshot = default_snapshot_path(warehouse)
-    if not snapshot.exists():
-        sys.exit(f"no snapshot at {snapshot}: run `make run` (or metro-offers build) first")
-    with duckdb.connect(str(snapshot), read_only=True) as con:
-        customers = [r[0] for r in con.sql("select customer_id from customer_features").fetchall()]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([CLI, "serve", "--port", str(port), "--snapshot", str(snapshot)], cwd=ROOT)
-    try:
-        for _ in range(300):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        rng = random.Random(7)
-
-        def single():
-            return _get(f"/recommendations/{rng.choice(customers)}")
-
-        def batch():
-            return _post("/recommendations/batch", {"customer_ids": rng.sample(customers, BATCH_SIZE)})
-
-        asyncio.run(open_loop(port, single, 300, 2, 8))  # warm-up
-        results = []
-        for rate in args.rates:
-            print(f"single lookups at {rate:.0f} req/s ...", flush=True)
-            summary = asyncio.run(open_loop(port, single, rate, args.seconds, connections=32))
-            results.append({"scenario": "single lookup", "target_rps": rate, **summary})
-        print(f"batches of {BATCH_SIZE} at 20 req/s ...", flush=True)
-        summary = asyncio.run(open_loop(port, batch, 20, args.seconds, connections=4))
-        results.append({"scenario": f"batch of {BATCH_SIZE}", "target_rps": 20, **summary})
-        print("single lookups, closed loop ...", flush=True)
-        summary = asyncio.run(closed_loop(port, single, args.seconds, connections=32))
-        results.append({"scenario": "single lookup, closed loop (32 connections)", "target_rps": None, **summary})
-        server_rss_mib = round(psutil.Process(server.pid).memory_info().rss / 2**20)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    published = default_snapshot_path(warehouse)
+    if not published.exists():
+        sys.exit(f"no snapshot at {published}: run `make run` (or metro-offers build) first")
+    results = []
+    with tempfile.TemporaryDirectory(dir=warehouse.parent, prefix="api-bench-") as work:
+        default = Path(work) / "default.serving.duckdb"
+        shutil.copy(published, default)  # the swap scenario replaces the file: never the real one
+        print(f"default snapshot ({published}) ...", flush=True)
+        results += scenarios(default, "default", args.seconds, args.rates, args.port)
+        million = Path(work) / "scaled.serving.duckdb"
+        print(f"scaling it to {args.customers:,} customers ...", flush=True)
+        scaled_snapshot(published, million, args.customers)
+        rates = [r for r in args.rates if r <= 2000]
+        results += scenarios(million, f"scaled to {args.customers:,}", args.seconds, rates, args.port)
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()[1]
     report = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "customers": len(customers),
+        "wrk": wrk_version,
         "seconds": args.seconds,
-        "server_rss_mib": server_rss_mib,
         "results": results,
     }
     Path(args.output).write_text(json.dumps(report, indent=2))
     print(readme_section(report))
-    update_readme(report)
+    write_section("api-bench", readme_section(report))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@
 -- of as fewer requests (no coordinated omission); a request sent on schedule counts from its
 -- send, so the timer's 1 ms granularity adds nothing.
 --
--- Arguments after --: rate_per_connection  ids_file  kind (single|batch)  batch_size
+-- Arguments after --: rate_per_connection (0: closed loop)  ids_file  kind (single|batch)  batch_size
 -- Environment: WRK_OUT = file for the latencies (microseconds) and the status counts.
 
 local ffi = require("ffi")
@@ -29,7 +29,8 @@ function setup(thread)
 end
 
 function init(args)
-  interval = 1 / tonumber(args[1])
+  closed_loop = tonumber(args[1]) == 0
+  interval = closed_loop and 0 or 1 / tonumber(args[1])
   kind = args[3]
   batch_size = tonumber(args[4] or "50")
   ids = {}
@@ -44,6 +45,10 @@ function init(args)
 end
 
 function delay()
+  if closed_loop then
+    pending_start = nil -- each request counts from its send
+    return 0
+  end
   local t = now()
   if first_due == nil then
     first_due = t + math.random() * interval -- spread the connections over one interval

@@ -298,7 +298,11 @@ def serve(host, port, workers, snapshot) -> None:
     os.environ[api.WORKERS_ENV] = str(workers)
     click.echo(f"[serve] http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''}; docs at /docs)")
     uvicorn.run(
-        "metro_offers.api.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
+        "metro_offers.api.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
         log_level="warning",
     )
 

@@ -1,13 +1,18 @@
-"""The serving API over the published snapshot: every endpoint and error path, a fuzz run
-of its OpenAPI schema, reloading a new snapshot, and answering during a dbt build."""
+"""The serving API over the published snapshot: every endpoint and error path, the prepared
+responses against the schema and a response built through the models, a fuzz run of the
+OpenAPI schema, reloading a new snapshot, answering during a dbt build, workers."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -15,16 +20,22 @@ from pathlib import Path
 import duckdb
 import httpx
 import pandas as pd
+import psutil
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
 from metro_offers.api import MAX_BATCH, create_app
+from metro_offers.api.app import _canonical_int
+from metro_offers.api.schema import BatchResponse, CustomerRecommendations, Metrics, Offer, Recommendation
 from metro_offers.reference import project_root
 from metro_offers.snapshot import SnapshotError, default_snapshot_path, publish, read_info
 
 from conftest import CLI, CONFIG, query
+
+sys.path.insert(0, str(project_root() / "bench"))
+from serving_snapshot import scaled_snapshot  # noqa: E402 - bench/ is not a package
 
 pytestmark = pytest.mark.slow
 
@@ -94,6 +105,107 @@ def test_bad_requests_get_clear_errors(client, path, status, message):
     response = client.get(path)
     assert response.status_code == status
     assert message in response.text
+
+
+def _lists_through_the_models(snapshot: Path, k: int) -> dict[int, CustomerRecommendations]:
+    """Every customer's top k built through the response models from the snapshot's tables,
+    with the reasons written out as the API documents them: what the prepared bytes must say."""
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        info = json.loads(con.sql("select info from snapshot_info").fetchall()[0][0])
+        customers = [r[0] for r in con.sql("select customer_id from customer_features").fetchall()]
+        recs = con.sql("select * from recommendations order by customer_id, recommendation_rank").df()
+        offers = con.sql("select * from offers").df()
+    offer_by_id = {
+        row["offer_id"]: Offer(**{key: value for key, value in row.items() if key in Offer.model_fields})
+        for row in offers.astype(object).where(offers.notna(), None).to_dict("records")
+    }
+    lists = {c: [] for c in customers}
+    for row in recs.astype(object).where(recs.notna(), None).to_dict("records"):
+        if row["customer_id"] not in lists or len(lists[row["customer_id"]]) == k:
+            continue
+        offer = offer_by_id[row["offer_id"]]
+        reasons = []
+        if row["bought_before"]:
+            reasons.append(
+                f"you bought {'this product' if offer.offer_level == 'product' else offer.category_name} before"
+            )
+        if (row["category_affinity_score"] or 0) >= 0.01:
+            reasons.append(f"{row['category_affinity_score']:.0%} of your spend is in {offer.category_name}")
+        reasons.append(f"{offer.discount_pct:.0%} off")
+        reasons.append("proposed by " + ", ".join(s.replace("_", " ") for s in row["proposed_by"]))
+        lists[row["customer_id"]].append(
+            Recommendation(
+                rank=len(lists[row["customer_id"]]) + 1,
+                offer_id=row["offer_id"],
+                score=row["score"],
+                source=row["recommendation_source"],
+                proposed_by=list(row["proposed_by"]),
+                reasons=reasons,
+                offer=offer,
+            )
+        )
+
+    def note(items):
+        if not items:
+            return f"no offer is valid on {info['run_date']}, so there is nothing to recommend"
+        if items[0].source == "segment_popularity_fallback":
+            return "the customer has redeemed every valid offer: the segment's most popular offers instead"
+        return None
+
+    return {
+        c: CustomerRecommendations(
+            customer_id=c,
+            run_date=info["run_date"],
+            model_version=info["model_version"],
+            recommendations=items,
+            note=note(items),
+        )
+        for c, items in lists.items()
+    }
+
+
+def test_every_prepared_response_is_the_models_response_byte_for_byte(client, snapshot):
+    """Each customer's prepared list (k = 10 and k = 3) validates strictly against the
+    response model and equals, byte for byte, the JSON of the list built through the models."""
+    loaded = client.app.state.store.current
+    for k in (10, 3):
+        expected = _lists_through_the_models(snapshot, k)
+        assert len(expected) == len(loaded.customer_ids) > 0
+        for customer, model in expected.items():
+            prepared = loaded.recommendations_json(customer, k)
+            assert CustomerRecommendations.model_validate_json(prepared, strict=True) == model
+            assert prepared == model.model_dump_json().encode(), customer
+    sample = next(iter(expected))
+    assert client.get(f"/recommendations/{sample}?k=3").content == expected[sample].model_dump_json().encode()
+    batch = client.post("/recommendations/batch", json={"customer_ids": [sample, 999999999], "k": 3})
+    assert BatchResponse.model_validate_json(batch.content, strict=True).results[0].result == expected[sample]
+    Metrics.model_validate_json(client.get("/metrics").content, strict=True)
+    for offer_id in loaded.offer_ids.tolist():
+        Offer.model_validate_json(client.get(f"/offers/{offer_id}").content, strict=True)
+
+
+def test_only_canonical_ids_take_the_prepared_path():
+    """What the fast path answers itself; everything else is FastAPI's to judge."""
+    high = 2**53 - 1
+    assert [_canonical_int(text, high) for text in ("1", "1234", str(high))] == [1, 1234, high]
+    for text in ("", "0", "007", "-5", "+5", "1.0", "1e3", "²", "٣", " 1", str(high + 1), "9" * 40):
+        assert _canonical_int(text, high) is None, text
+    assert _canonical_int("10", 10) == 10 and _canonical_int("11", 10) is None
+
+
+def test_the_prepared_path_and_fastapi_answer_alike(client, known):
+    """The same requests written canonically (answered from prepared bytes) and not (routed
+    through FastAPI: a leading zero) get the same status, type and body."""
+    customer, _ = known
+    offer_id = int(client.app.state.store.current.offer_ids[0])
+    for fast, routed in (
+        (f"/recommendations/{customer}", f"/recommendations/0{customer}"),
+        (f"/recommendations/{customer}?k=3", f"/recommendations/{customer}?k=03"),
+        (f"/offers/{offer_id}", f"/offers/0{offer_id}"),
+    ):
+        a, b = client.get(fast), client.get(routed)
+        assert a.status_code == b.status_code == 200 and a.content == b.content
+        assert a.headers["content-type"] == b.headers["content-type"] == "application/json"
 
 
 def test_batch_answers_per_id(client, known):
@@ -277,3 +389,91 @@ def test_the_api_keeps_answering_during_a_build_and_then_serves_the_new_snapshot
     assert failures == []
     assert len(answered) > 100
     assert manifest["default_run_date"] != new_date
+
+
+def _wait_until_up(base: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/health").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline and server.poll() is None, "the API did not start"
+        time.sleep(0.2)
+
+
+def test_workers_swap_the_snapshot_without_a_failed_request_and_die_with_the_server(built, snapshot, tmp_path):
+    """`serve --workers 2`: clients on kept-alive and on fresh connections (spread over both
+    workers) while a new snapshot is published; none fails, and afterwards every worker serves
+    the new one. Killing the server outright (SIGKILL) takes its workers with it: the port is free."""
+    _, warehouse, _, _ = built
+    served = tmp_path / "served.duckdb"
+    shutil.copy(snapshot, served)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [CLI, "serve", "--port", str(port), "--workers", "2", "--snapshot", str(served)],
+        cwd=project_root(),
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    failures, answered, stop = [], [], threading.Event()
+
+    def keep_calling(fresh_connections: bool):
+        with httpx.Client(base_url=base, timeout=5) as http:
+            while not stop.is_set():
+                try:
+                    response = httpx.get(f"{base}/health", timeout=5) if fresh_connections else http.get("/health")
+                    (answered if response.status_code == 200 else failures).append(response.status_code)
+                except httpx.HTTPError as error:
+                    failures.append(repr(error))
+
+    callers = [threading.Thread(target=keep_calling, args=(fresh,)) for fresh in (True, True, False, False)]
+    try:
+        _wait_until_up(base, server)
+        workers = psutil.Process(server.pid).children(recursive=True)
+        for caller in callers:
+            caller.start()
+        time.sleep(1.1)  # the new file's mtime must differ
+        info = publish(warehouse, served, echo=lambda _: None)
+        deadline, streak = time.monotonic() + 30, 0
+        while streak < 40:  # 40 fresh connections in a row answered by the new snapshot
+            assert time.monotonic() < deadline, "a worker did not pick up the new snapshot"
+            new = httpx.get(f"{base}/health", timeout=5).json()["published_at"] == info["published_at"]
+            streak = streak + 1 if new else 0
+        stop.set()
+        for caller in callers:
+            caller.join()
+        assert failures == [] and len(answered) > 100
+
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+        _, alive = psutil.wait_procs(workers, timeout=20)
+        assert alive == [], f"workers outlived the killed server: {alive}"
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", port))  # nothing holds the port any more
+    finally:
+        stop.set()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+
+
+def test_a_scaled_snapshot_serves_the_same_lists_under_new_ids(snapshot, known, tmp_path):
+    """bench/serving_snapshot.py, which makes the million-customer snapshot of the load
+    benchmark: copy r of customer c is customer c + r x max id, with c's list."""
+    customer, _ = known
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        count, stride = con.sql("select count(*), max(customer_id) from customer_features").fetchall()[0]
+    scaled = tmp_path / "scaled.duckdb"
+    info = scaled_snapshot(snapshot, scaled, 2 * count + 7)
+    assert info["row_counts"]["customer_features"] == 2 * count + 7
+    with TestClient(create_app(scaled)) as client:
+        original = client.get(f"/recommendations/{customer}").json()
+        for copy in (1, 2):
+            assert client.get(f"/recommendations/{customer + copy * stride}").json() == {
+                **original,
+                "customer_id": customer + copy * stride,
+            }
+        assert client.get(f"/recommendations/{stride * 3 + 1}").status_code == 404

@@ -147,9 +147,7 @@ def create_app(snapshot: Path, max_k: int = 10, poll_seconds: float = 1.0) -> Fa
         responses={404: {"model": ErrorMessage, "description": "Unknown customer."}, **not_ready},
         tags=["recommendations"],
     )
-    def recommendations(
-        customer_id: Annotated[int, customer_path], k: Annotated[int, k_query] = max_k
-    ) -> Response:
+    def recommendations(customer_id: Annotated[int, customer_path], k: Annotated[int, k_query] = max_k) -> Response:
         """The customer's top k offers with score, rank, offer details, the proposing
         strategies and the reasons."""
         loaded = current()

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from metro_offers.api.schema import DriftRow, Metrics, MetricRow, Offer
+from metro_offers.api.schema import DriftRow, MetricRow, Metrics, Offer
 
 FALLBACK_SOURCE = "segment_popularity_fallback"
 
@@ -97,7 +97,10 @@ class PreparedSnapshot:
             info = json.loads(con.sql("select info from snapshot_info").fetchall()[0][0])
             customers = con.sql("select customer_id from customer_features order by customer_id").fetchnumpy()
             offers = con.sql("select * from offers order by offer_id").df()
-            sources = [r[0] for r in con.sql("select distinct recommendation_source from recommendations order by 1").fetchall()]
+            sources = [
+                r[0]
+                for r in con.sql("select distinct recommendation_source from recommendations order by 1").fetchall()
+            ]
             strategy_sets = con.sql(
                 "select distinct proposed_by from recommendations order by array_to_string(proposed_by, ',')"
             ).fetchall()
@@ -151,7 +154,9 @@ class PreparedSnapshot:
             list_head=b'"run_date":%s,"model_version":%s,'
             % (json_bytes(info["run_date"]), json_bytes(info["model_version"])),
             empty_note=json_bytes(f"no offer is valid on {info['run_date']}, so there is nothing to recommend"),
-            fallback_note=json_bytes("the customer has redeemed every valid offer: the segment's most popular offers instead"),
+            fallback_note=json_bytes(
+                "the customer has redeemed every valid offer: the segment's most popular offers instead"
+            ),
             metrics_json=_metrics(info, evaluation, drift).model_dump_json().encode(),
         )
 
@@ -255,5 +260,7 @@ def _metrics(info: dict, evaluation, drift) -> Metrics:
         ],
         drift_run_date=drift.run_date.iloc[0] if len(drift) else None,
         retrain_recommended=bool(drift.retrain_recommended.any()) if len(drift) else None,
-        drift=[DriftRow(feature=r["feature"], psi=_none_if_nan(r["psi"]), severity=r["severity"]) for r in records(drift)],
+        drift=[
+            DriftRow(feature=r["feature"], psi=_none_if_nan(r["psi"]), severity=r["severity"]) for r in records(drift)
+        ],
     )
