@@ -39,6 +39,7 @@ function init(args)
   end
   math.randomseed(7 + id) -- reproducible draws, different per connection
   latencies, statuses = {}, {}
+  first_send, last_response = nil, nil -- this connection's span, for its achieved rate
   scheduled = 0
   first_due = nil
   pending_start = nil -- when the request in flight counts from
@@ -67,6 +68,7 @@ function request()
   if pending_start == nil then
     pending_start = now()
   end
+  first_send = first_send or now()
   if kind == "batch" then
     local chosen = {}
     for i = 1, batch_size do
@@ -79,7 +81,8 @@ function request()
 end
 
 function response(status, headers, body)
-  latencies[#latencies + 1] = math.floor((now() - pending_start) * 1e6 + 0.5)
+  last_response = now()
+  latencies[#latencies + 1] = math.floor((last_response - pending_start) * 1e6 + 0.5)
   statuses[status] = (statuses[status] or 0) + 1
   pending_start = nil
 end
@@ -90,10 +93,15 @@ function done(summary, latency, requests)
     for status, count in pairs(thread:get("statuses")) do
       out:write("status ", status, " ", count, "\n")
     end
+    -- wrk starts each thread as soon as it is set up, so the threads' spans differ: the
+    -- achieved rate is the sum of each connection's requests over its own span
+    local first, last = thread:get("first_send"), thread:get("last_response")
+    if first and last and last > first then
+      out:write("rate ", #thread:get("latencies") / (last - first), "\n")
+    end
     out:write("latencies ", table.concat(thread:get("latencies"), " "), "\n")
   end
   local errors = summary.errors
   out:write("socket_errors ", errors.connect + errors.read + errors.write + errors.timeout, "\n")
-  out:write("duration_us ", summary.duration, "\n")
   out:close()
 end

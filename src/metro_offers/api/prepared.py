@@ -95,23 +95,33 @@ class PreparedSnapshot:
         stat = path.stat()
         with duckdb.connect(str(path), read_only=True) as con:
             info = json.loads(con.sql("select info from snapshot_info").fetchall()[0][0])
-            customers = con.sql("select customer_id from customer_features order by customer_id").fetchnumpy()
             offers = con.sql("select * from offers order by offer_id").df()
-            sources = [
-                r[0]
-                for r in con.sql("select distinct recommendation_source from recommendations order by 1").fetchall()
-            ]
+            sources = con.sql("select distinct recommendation_source from recommendations order by 1").fetchall()
+            sources = [source for (source,) in sources]
             strategy_sets = con.sql(
                 "select distinct proposed_by from recommendations order by array_to_string(proposed_by, ',')"
             ).fetchall()
-            # codes computed in DuckDB: no Python string per row, so a million customers load in seconds
+            # rows of customers known on the run date, each with its offer's index in `offers`
+            served = (
+                "(select r.*, o.offer_index from recommendations r semi join customer_features using (customer_id) "
+                "left join (select offer_id, (row_number() over (order by offer_id) - 1)::int32 as offer_index "
+                "from offers) o using (offer_id))"
+            )
+            customers = con.sql(
+                "select c.customer_id, count(s.customer_id) as rows, count(s.customer_id) - count(s.offer_index) "
+                f"as unknown_offers from customer_features c left join {served} s using (customer_id) "
+                "group by all order by c.customer_id"
+            ).fetchnumpy()
+            if customers["unknown_offers"].sum():
+                raise ValueError("the snapshot recommends offers its offers table lacks")
+            # the rows' arrays computed in DuckDB in their final types, no Python object per row:
+            # a million customers load in seconds, holding the GIL (delaying requests) only briefly
             recs = con.sql(
-                "select r.customer_id, r.offer_id, coalesce(r.score, 'nan'::double) as score, "
-                "list_position($sources, r.recommendation_source) - 1 as source_code, "
-                "list_position($sets, coalesce(array_to_string(r.proposed_by, ','), '')) - 1 as strategies_code, "
-                "coalesce(r.bought_before, false) as bought_before, "
-                "coalesce(r.category_affinity_score, 0) as affinity "
-                "from recommendations r order by r.customer_id, r.recommendation_rank",
+                "select offer_index, coalesce(score, 'nan'::double) as score, "
+                "(list_position($sources, recommendation_source) - 1)::int8 as source_code, "
+                "(list_position($sets, coalesce(array_to_string(proposed_by, ','), '')) - 1)::int16 as strategies, "
+                "coalesce(bought_before, false) as bought_before, coalesce(category_affinity_score, 0) as affinity "
+                f"from {served} order by customer_id, recommendation_rank",
                 params={"sources": sources, "sets": [",".join(s[0] or []) for s in strategy_sets]},
             ).fetchnumpy()
             evaluation = con.sql("select * from offline_evaluation").df()
@@ -121,29 +131,23 @@ class PreparedSnapshot:
             Offer(**{k: _none_if_nan(v) for k, v in row.items() if k in Offer.model_fields})
             for row in offers.astype(object).where(offers.notna(), None).to_dict("records")
         ]
-        offer_ids = np.array([o.offer_id for o in offer_models], dtype=np.int64)
-        rec_offer_ids = recs["offer_id"].astype(np.int64)
-        rec_offer = np.searchsorted(offer_ids, rec_offer_ids)
-        if len(rec_offer) and not np.array_equal(offer_ids[np.minimum(rec_offer, len(offer_ids) - 1)], rec_offer_ids):
-            raise ValueError("the snapshot recommends offers its offers table lacks")
-        customer_ids = customers["customer_id"].astype(np.int64)
-        rec_customer = recs["customer_id"].astype(np.int64)
+        list_end = np.cumsum(customers["rows"], dtype=np.int64)
         strategies = [list(s[0] or []) for s in strategy_sets]
         return cls(
             path=path,
             identity=(stat.st_ino, stat.st_mtime_ns),
             info=info,
             loaded_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            customer_ids=customer_ids,
-            list_start=np.searchsorted(rec_customer, customer_ids, side="left"),
-            list_end=np.searchsorted(rec_customer, customer_ids, side="right"),
-            rec_offer=rec_offer.astype(np.int32),
-            rec_score=recs["score"].astype(np.float64),
-            rec_source=recs["source_code"].astype(np.int8),
-            rec_strategies=recs["strategies_code"].astype(np.int16),
-            rec_bought_before=recs["bought_before"].astype(bool),
-            rec_affinity=recs["affinity"].astype(np.float64),
-            offer_ids=offer_ids,
+            customer_ids=customers["customer_id"].astype(np.int64),
+            list_start=list_end - customers["rows"],
+            list_end=list_end,
+            rec_offer=recs["offer_index"],
+            rec_score=recs["score"],
+            rec_source=recs["source_code"],
+            rec_strategies=recs["strategies"],
+            rec_bought_before=recs["bought_before"],
+            rec_affinity=recs["affinity"],
+            offer_ids=np.array([o.offer_id for o in offer_models], dtype=np.int64),
             offers=tuple(PreparedOffer.of(o) for o in offer_models),
             source_json=tuple(json_bytes(s) for s in sources),
             fallback_source=sources.index(FALLBACK_SOURCE) if FALLBACK_SOURCE in sources else -1,
