@@ -93,7 +93,8 @@ class PreparedSnapshot:
     @classmethod
     def load(cls, path: Path) -> PreparedSnapshot:
         stat = path.stat()
-        with duckdb.connect(str(path), read_only=True) as con:
+        # one DuckDB thread: a reload runs beside the requests and leaves them the other core(s)
+        with duckdb.connect(str(path), read_only=True, config={"threads": 1}) as con:
             info = json.loads(con.sql("select info from snapshot_info").fetchall()[0][0])
             offers = con.sql("select * from offers order by offer_id").df()
             sources = con.sql("select distinct recommendation_source from recommendations order by 1").fetchall()
