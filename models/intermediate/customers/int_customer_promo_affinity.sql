@@ -31,13 +31,10 @@ redeemed as (
 
 -- the prior is point-in-time too: the global rate before each as-of date
 global_rate as (
-    select
-        dates.as_of_date,
-        coalesce(sum(daily_totals.redeemed) / nullif(sum(daily_totals.shown), 0), 0) as redemption_rate
-    from (select distinct as_of_date from {{ ref('int_feature_requests') }}) as dates
-    left join {{ ref('int_offer_daily_activity') }} as daily_totals
-        on dates.as_of_date > daily_totals.activity_date
-    group by dates.as_of_date
+    {{ redemption_rate_before(
+        "(select distinct as_of_date from " ~ ref('int_feature_requests') ~ ")",
+        ref('int_offer_daily_activity')
+    ) }}
 )
 
 select
@@ -45,8 +42,10 @@ select
     shown.as_of_date,
     shown.impressions_shown,
     redeemed.redemptions,
-    (redeemed.redemptions + {{ var('promo_affinity_prior_strength') }} * global_rate.redemption_rate)
-    / (shown.impressions_shown + {{ var('promo_affinity_prior_strength') }}) as promo_affinity
+    {{ smoothed_rate(
+        'redeemed.redemptions', 'shown.impressions_shown', 'global_rate.redemption_rate',
+        var('promo_affinity_prior_strength')
+    ) }} as promo_affinity
 from shown
 inner join redeemed on shown.customer_id = redeemed.customer_id and shown.as_of_date = redeemed.as_of_date
 inner join global_rate on shown.as_of_date = global_rate.as_of_date

@@ -7,7 +7,7 @@ with pools as (
         pools.as_of_date
     from {{ ref('int_pool_dates') }} as pools
     inner join {{ ref('stg_metro__offers') }} as offers
-        on pools.offers_valid_to >= offers.start_date and pools.offers_valid_from <= offers.end_date
+        on {{ offer_valid_in_pool_window('pools', 'offers') }}
 ),
 
 training as (

@@ -63,23 +63,17 @@ category_totals as (
 ),
 
 global_rate as (
-    select
-        dates.as_of_date,
-        coalesce(sum(daily.redeemed) / nullif(sum(daily.shown), 0), 0) as redemption_rate
-    from (select distinct as_of_date from requests) as dates
-    left join daily on dates.as_of_date > daily.activity_date
-    group by dates.as_of_date
+    {{ redemption_rate_before('(select distinct as_of_date from requests)', 'daily') }}
 ),
 
 category_rate as (
     select
         category_totals.category_id,
         category_totals.as_of_date,
-        (
-            category_totals.redeemed
-            + {{ var('redemption_rate_prior_strength') }} * global_rate.redemption_rate
-        )
-        / (category_totals.shown + {{ var('redemption_rate_prior_strength') }}) as redemption_rate
+        {{ smoothed_rate(
+            'category_totals.redeemed', 'category_totals.shown', 'global_rate.redemption_rate',
+            var('redemption_rate_prior_strength')
+        ) }} as redemption_rate
     from category_totals
     inner join global_rate on category_totals.as_of_date = global_rate.as_of_date
 )
@@ -89,8 +83,10 @@ select
     per_offer.as_of_date,
     per_offer.impressions_shown,
     per_offer.redemptions,
-    (per_offer.redemptions + {{ var('redemption_rate_prior_strength') }} * category_rate.redemption_rate)
-    / (per_offer.impressions_shown + {{ var('redemption_rate_prior_strength') }}) as historical_redemption_rate
+    {{ smoothed_rate(
+        'per_offer.redemptions', 'per_offer.impressions_shown', 'category_rate.redemption_rate',
+        var('redemption_rate_prior_strength')
+    ) }} as historical_redemption_rate
 from per_offer
 inner join category_rate
     on per_offer.category_id = category_rate.category_id and per_offer.as_of_date = category_rate.as_of_date

@@ -19,7 +19,7 @@ select
     history.historical_redemption_rate
 from {{ ref('int_pool_dates') }} as pools
 inner join {{ ref('stg_metro__offers') }} as offers
-    on pools.offers_valid_to >= offers.start_date and pools.offers_valid_from <= offers.end_date
+    on {{ offer_valid_in_pool_window('pools', 'offers') }}
 inner join {{ ref('int_offer_economics') }} as economics on offers.offer_id = economics.offer_id
 inner join {{ ref('int_offer_redemption_history') }} as history
     on offers.offer_id = history.offer_id and pools.as_of_date = history.as_of_date
