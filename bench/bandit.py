@@ -32,7 +32,7 @@ from metro_offers.bandit.inputs import simulated_world
 from metro_offers.bandit.policies import POLICY_LABELS
 from metro_offers.bandit.settings import policy_settings, simulation_settings
 from metro_offers.bandit.simulation import simulate
-from metro_offers.generator import read_manifest
+from metro_offers.landing import read_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))

@@ -246,7 +246,7 @@ def validate(data_dir) -> None:
 @reports_pipeline_errors
 def build(run_date, data_dir, skip_validation, selector, overrides) -> None:
     """Validate the landing zone, then dbt build the warehouse as of RUN_DATE."""
-    from metro_offers.generator import read_manifest
+    from metro_offers.landing import read_manifest
 
     data_dir = (data_dir or pipeline.default_data_dir()).resolve()
     try:

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from metro_offers.adapters import completejourney as cj
-from metro_offers.generator import _write_parquet
+from metro_offers.landing import write_table
 from metro_offers.ranking.rankers import RANKERS
 from metro_offers.raw_contract import PRIMARY_KEYS
 from metro_offers.reference import project_root
@@ -52,7 +52,7 @@ def test_categories_map_by_the_ordered_rules():
 def test_the_slice_lands_in_the_raw_contract_with_nothing_lost_uncounted(source, landed, tmp_path):
     tables, quarantine, offer_keys, report = landed
     for name, frame in tables.items():
-        _write_parquet(frame, name, tmp_path / f"{name}.parquet")  # raises on a contract mismatch
+        write_table(frame, name, tmp_path / f"{name}.parquet")  # raises on a contract mismatch
         assert not frame.duplicated(list(PRIMARY_KEYS[name])).any(), name
     left_out = sum(report["transactions_left_out"].values())
     assert len(tables["order_items"]) + left_out == len(source["transactions"])

@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metro_offers.generator import _calibrate_intercept, _categorical_cdf, _pair_noise, _sigmoid
+from metro_offers.generator.sampling import calibrate_intercept, categorical_cdf, pair_noise, sigmoid
 from metro_offers.reference import load_reference
 
 
 def test_categorical_cdf_by_hand():
     # group 0 has weights 1, 3 -> cdf 0.25, 1.0; group 1 has weights 2, 2, 4 -> 1.25, 1.5, 2.0
-    cdf = _categorical_cdf(np.array([1.0, 3.0, 2.0, 2.0, 4.0]), np.array([0, 0, 1, 1, 1]), 2)
+    cdf = categorical_cdf(np.array([1.0, 3.0, 2.0, 2.0, 4.0]), np.array([0, 0, 1, 1, 1]), 2)
     np.testing.assert_allclose(cdf, [0.25, 1.0, 1.25, 1.5, 2.0])
     # drawing with searchsorted(cdf, group + u) picks items of that group only, by weight
     rng = np.random.default_rng(0)
@@ -25,24 +25,24 @@ def test_categorical_cdf_by_hand():
 
 def test_calibrated_intercept_hits_the_target_mean():
     base = np.linspace(-2, 2, 1001)
-    b = _calibrate_intercept(base, 0.1)
-    assert _sigmoid(base + b).mean() == pytest.approx(0.1, abs=1e-9)
+    b = calibrate_intercept(base, 0.1)
+    assert sigmoid(base + b).mean() == pytest.approx(0.1, abs=1e-9)
     # with a transform, the transformed mean is calibrated
-    b = _calibrate_intercept(base, 0.3, transform=lambda p: 0.2 + 0.8 * p)
-    assert (0.2 + 0.8 * _sigmoid(base + b)).mean() == pytest.approx(0.3, abs=1e-9)
+    b = calibrate_intercept(base, 0.3, transform=lambda p: 0.2 + 0.8 * p)
+    assert (0.2 + 0.8 * sigmoid(base + b)).mean() == pytest.approx(0.3, abs=1e-9)
 
 
 def test_pair_noise_is_a_deterministic_standard_normal():
     customers = np.repeat(np.arange(1, 501), 200)
     offers = np.tile(np.arange(1, 201), 500)
-    noise = _pair_noise(customers, offers, seed=42, salt=1)
+    noise = pair_noise(customers, offers, seed=42, salt=1)
     assert noise.mean() == pytest.approx(0, abs=0.02)
     assert noise.std() == pytest.approx(1, abs=0.02)
     # order of the pairs does not matter, seed and salt do
     order = np.random.default_rng(1).permutation(len(customers))
-    np.testing.assert_array_equal(_pair_noise(customers[order], offers[order], 42, 1), noise[order])
-    assert not np.allclose(_pair_noise(customers, offers, 42, 2), noise)
-    assert not np.allclose(_pair_noise(customers, offers, 43, 1), noise)
+    np.testing.assert_array_equal(pair_noise(customers[order], offers[order], 42, 1), noise[order])
+    assert not np.allclose(pair_noise(customers, offers, 42, 2), noise)
+    assert not np.allclose(pair_noise(customers, offers, 43, 1), noise)
 
 
 def test_day_multipliers_by_hand():

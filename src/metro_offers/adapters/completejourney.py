@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from metro_offers.generator import landing_batch_name, write_dataset
+from metro_offers.landing import landing_batch_name, write_dataset
 
 DEFAULT_SEGMENT_UNTIL = dt.date(2017, 10, 1)
 OFFER_KEYS = "offer_keys.parquet"  # offer_id -> (campaign_id, coupon_upc), beside raw/

@@ -1,220 +1,24 @@
-"""Vectorised synthetic Metro cash-and-carry data set.
-
-Writes the raw contract (see ``raw_contract.py``) as Parquet under ``<out>/raw/<table>/`` and
-the hidden truth under ``<out>/truth/``. Everything is drawn with numpy and joined with
-DuckDB: there is no Python loop per row, only per day (visits) and per offer (audiences).
-
-The data-generating process, in order:
-
-1. customers with a segment (exact shares from ``seeds/segments.csv``), a signup date and
-   latent traits: visit-rate multiplier, price sensitivity, promo responsiveness, brand
-   loyalty and category preferences (Dirichlet around the segment's weights);
-2. products per category with brands, private label, price, cost and a Zipf popularity;
-3. visits: a Bernoulli draw per customer-day with the segment's monthly rate times the
-   weekday, payday and holiday multipliers (``seeds/demand_cycles.csv``,
-   ``seeds/holiday_calendar.csv``); baskets mix the customer's favourite products (brand
-   loyalty, repeat purchases) with popularity draws from preferred categories, private
-   label for price-sensitive customers;
-4. offers spread over the whole history and past its end;
-5. impressions from a logged stochastic policy (targeted by affinity, plus a uniform
-   exploration slice) with the selection propensity, and a randomised control group;
-6. true probabilities per (customer, offer): buying anyway ``p0`` and redeeming if shown
-   ``p1 = p0 + (1 - p0) q``, from affinity, price sensitivity x discount, bought before,
-   recency, promo responsiveness and pair noise, calibrated to the conversion parameter;
-7. redemptions for shown customers (an order line of the offered product at the discounted
-   price inside the validity window) and organic full-price purchases for the control group.
-"""
+"""The simulated world: customers, products, visits and baskets, offers, the logged policy's
+impressions, true probabilities and outcomes (the steps listed in the package docstring)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import time
-from dataclasses import asdict, dataclass
-from pathlib import Path
-
-import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from metro_offers.raw_contract import arrow_schema
+from metro_offers.generator.config import (
+    DAYS_PER_MONTH,
+    DISCOUNT_LEVELS,
+    DISCOUNT_WEIGHTS,
+    FAVOURITES_PER_CUSTOMER,
+    N_STORES,
+    OFFER_STREAM,
+    TRUTH_WINDOW_DAYS,
+    GeneratorConfig,
+    Progress,
+)
+from metro_offers.generator.sampling import PairHistory, calibrate_intercept, categorical_cdf, pair_noise, sigmoid
 from metro_offers.reference import SEGMENTS, Reference, load_reference
-
-DAYS_PER_MONTH = 365.25 / 12
-FAVOURITES_PER_CUSTOMER = 30
-DISCOUNT_LEVELS = np.array([0.05, 0.10, 0.15, 0.20, 0.25, 0.30])
-DISCOUNT_WEIGHTS = np.array([0.10, 0.25, 0.25, 0.20, 0.12, 0.08])
-TRUTH_WINDOW_DAYS = 56  # the last 8 weeks of history: the evaluation window downstream
-N_STORES = 25
-OFFER_STREAM, DAY_STREAM = 5, 4  # independent random streams (with the seed)
-
-
-@dataclass(frozen=True)
-class GeneratorConfig:
-    customers: int = 50_000
-    products: int = 10_000
-    offers: int = 200
-    days: int = 365
-    end_date: dt.date = dt.date(2026, 10, 31)
-    seed: int = 42
-    visit_rate_scale: float = 1.0  # multiplies every segment's visits per month
-    basket_size_scale: float = 1.0  # multiplies every segment's lines per basket
-    audience_share: float = 0.10  # expected share of eligible customers selected per offer
-    explore_share: float = 0.10  # share of each audience drawn uniformly at random
-    control_share: float = 0.10  # share of selected customers held out (randomised control)
-    conversion_rate: float = 0.04  # target mean P(redeem | shown) over shown impressions
-    organic_share: float = 0.25  # mean P(buy anyway) as a share of the conversion rate
-    product_offer_share: float = 0.70  # the rest are category-level offers
-    # A behaviour shift, for drift monitoring: from shift_from on, customers of shift_segment
-    # visit shift_visit_multiplier times as often, with shift_basket_multiplier times the lines.
-    shift_segment: str | None = None
-    shift_from: dt.date | None = None
-    shift_visit_multiplier: float = 1.0
-    shift_basket_multiplier: float = 1.0
-
-    @property
-    def start_date(self) -> dt.date:
-        return self.end_date - dt.timedelta(days=self.days - 1)
-
-    def validate(self) -> None:
-        for name in ("customers", "products", "offers", "days"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"--{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("audience_share", "explore_share", "control_share", "conversion_rate", "organic_share"):
-            value = getattr(self, name)
-            if not 0 <= value <= 1:
-                raise ValueError(f"{name} must be in [0, 1], got {value}")
-        if self.visit_rate_scale <= 0 or self.basket_size_scale <= 0:
-            raise ValueError("visit_rate_scale and basket_size_scale must be positive")
-        if (self.shift_segment is None) != (self.shift_from is None):
-            raise ValueError("a shift needs both a segment and a start date")
-        if self.shift_segment is not None and self.shift_segment not in SEGMENTS:
-            raise ValueError(f"unknown shift segment {self.shift_segment!r}; segments: {', '.join(SEGMENTS)}")
-        if self.shift_visit_multiplier <= 0 or self.shift_basket_multiplier <= 0:
-            raise ValueError("shift multipliers must be positive")
-
-    def shifted(self, day_index: np.ndarray) -> np.ndarray:
-        """True on days (indices from the first day of history) inside the shift."""
-        if self.shift_from is None:
-            return np.zeros(len(day_index), dtype=bool)
-        return day_index >= (self.shift_from - self.start_date).days
-
-
-class Progress:
-    """One line per finished step, with its row count and seconds."""
-
-    def __init__(self, echo) -> None:
-        self.echo = echo
-        self.started = time.perf_counter()
-        self.step_started = self.started
-
-    def done(self, what: str, rows: int | None = None) -> None:
-        now = time.perf_counter()
-        count = f"{rows:>12,} rows " if rows is not None else " " * 18
-        self.echo(f"[generate] {what:<28}{count}{now - self.step_started:6.1f} s")
-        self.step_started = now
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def _pair_noise(customer_id: np.ndarray, offer_id: np.ndarray, seed: int, salt: int) -> np.ndarray:
-    """Standard-normal noise that depends only on (customer, offer, seed, salt).
-
-    A splitmix64 hash, so the same pair gets the same latent noise in the impressions and
-    in the truth table, whatever order the pairs come in.
-    """
-    with np.errstate(over="ignore"):
-        x = (customer_id.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) ^ (
-            offer_id.astype(np.uint64) * np.uint64(0xBF58476D1CE4E5B9)
-        )
-        x ^= np.uint64((seed * 1_000_003 + salt) & 0xFFFFFFFFFFFFFFFF)
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        x ^= x >> np.uint64(31)
-    u = (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
-    u = np.clip(u, 1e-12, 1 - 1e-12)
-    # Box-Muller on two disjoint bit ranges of the hash
-    v = ((x & np.uint64(0x7FF)).astype(np.float64) + 0.5) / 2048.0
-    return np.sqrt(-2.0 * np.log(u)) * np.cos(2 * np.pi * v)
-
-
-def _calibrate_intercept(base_logit: np.ndarray, target_mean: float, transform=None) -> float:
-    """Intercept b such that mean(transform(sigmoid(base_logit + b))) equals target_mean."""
-    transform = transform or (lambda p: p)
-    lo, hi = -30.0, 30.0
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        if transform(_sigmoid(base_logit + mid)).mean() < target_mean:
-            lo = mid
-        else:
-            hi = mid
-    return (lo + hi) / 2
-
-
-def _categorical_cdf(weights: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
-    """Concatenated per-group CDFs shifted by the group number.
-
-    ``searchsorted(cdf, g + u)`` then draws an item of group g with probability
-    proportional to its weight, for many groups in one vectorised call. Items must be
-    sorted by group.
-    """
-    totals = np.bincount(group, weights=weights, minlength=n_groups)
-    cum = np.cumsum(weights)
-    group_start_cum = np.concatenate([[0.0], np.cumsum(totals)])[group]
-    within = (cum - group_start_cum) / np.where(totals[group] > 0, totals[group], 1.0)
-    cdf = group + within
-    # guard against rounding: the last item of each group must reach g + 1 exactly
-    last = np.r_[group[1:] != group[:-1], True]
-    cdf[last] = group[last] + 1.0
-    return cdf
-
-
-class PairHistory:
-    """Purchase history per (customer, product) and (customer, category, day), indexed once in
-    DuckDB, to look up for (customer, offer) pairs as of a day: did the customer buy the
-    offered product (any product of the category, for a category-level offer) before, and
-    how many days ago did they last buy in the category."""
-
-    def __init__(self, customer: np.ndarray, product: np.ndarray, category: np.ndarray, day: np.ndarray) -> None:
-        self.con = duckdb.connect()
-        lines = pd.DataFrame(
-            {"c": customer.astype(np.int32), "p": product.astype(np.int32), "k": category.astype(np.int16), "d": day}
-        )
-        self.con.register("lines", lines)
-        self.con.execute("create table first_product as select c, p, min(d) as first_d from lines group by all")
-        self.con.execute("create table category_days as select distinct c, k, d from lines")
-        self.con.unregister("lines")
-
-    def lookup(self, customer: np.ndarray, product: np.ndarray, category: np.ndarray, asof: np.ndarray) -> pd.DataFrame:
-        pairs = pd.DataFrame(
-            {
-                "pair": np.arange(len(customer)),
-                "c": customer.astype(np.int32),
-                "p": product.astype(np.int32),  # -1 for category-level offers
-                "k": category.astype(np.int16),
-                "asof": asof.astype(np.int32),
-            }
-        )
-        self.con.register("pairs", pairs)
-        result = self.con.sql(
-            """
-            select pairs.pair,
-                   coalesce(case when pairs.p >= 0 then fp.first_d < pairs.asof
-                                 else cd.d is not null end, false) as bought_before,
-                   pairs.asof - cd.d as days_since_category
-            from pairs
-            asof left join category_days cd
-              on pairs.c = cd.c and pairs.k = cd.k and pairs.asof > cd.d
-            left join first_product fp on pairs.c = fp.c and pairs.p = fp.p
-            order by pairs.pair
-            """
-        ).df()
-        self.con.unregister("pairs")
-        return result
 
 
 class Generator:
@@ -311,10 +115,10 @@ class Generator:
         self.product_category = category_idx
         self.product_price = base_price
         self.product_popularity = popularity
-        self.cdf_all = _categorical_cdf(popularity, category_idx, n_cat)
+        self.cdf_all = categorical_cdf(popularity, category_idx, n_cat)
         pl_weight = popularity * private_label
         has_pl = np.bincount(category_idx, weights=private_label, minlength=n_cat) > 0
-        self.cdf_private = _categorical_cdf(np.where(has_pl[category_idx], pl_weight, popularity), category_idx, n_cat)
+        self.cdf_private = categorical_cdf(np.where(has_pl[category_idx], pl_weight, popularity), category_idx, n_cat)
 
         frame = pd.DataFrame(
             {
@@ -535,14 +339,14 @@ class Generator:
         days_since = history.days_since_category.to_numpy(dtype=float, na_value=np.nan)
         recent = np.where(np.isnan(days_since), 0.0, np.exp(-np.nan_to_num(days_since) / 30.0))
         cid, oid = cust + 1, offer + 1
-        organic = 1.0 * affinity + 1.4 * bought + 0.8 * recent + 0.5 * _pair_noise(cid, oid, self.cfg.seed, 1)
+        organic = 1.0 * affinity + 1.4 * bought + 0.8 * recent + 0.5 * pair_noise(cid, oid, self.cfg.seed, 1)
         response = (
             1.0 * affinity
             + 6.0 * self.price_sensitivity[cust] * self.offer_discount[offer]
             + 0.9 * bought
             + 0.6 * recent
             + 1.2 * np.log(self.promo_responsiveness[cust])
-            + 0.5 * _pair_noise(cid, oid, self.cfg.seed, 2)
+            + 0.5 * pair_noise(cid, oid, self.cfg.seed, 2)
         )
         return organic, response
 
@@ -559,17 +363,17 @@ class Generator:
         shown = ~imp["is_control"]
         if calibration is not None:
             c0, b0 = calibration["organic_intercept"], calibration["response_intercept"]
-            p0 = _sigmoid(organic + c0)
+            p0 = sigmoid(organic + c0)
         elif n_imp and shown.any():
-            c0 = _calibrate_intercept(organic[shown], cfg.conversion_rate * cfg.organic_share)
-            p0 = _sigmoid(organic + c0)
-            b0 = _calibrate_intercept(
+            c0 = calibrate_intercept(organic[shown], cfg.conversion_rate * cfg.organic_share)
+            p0 = sigmoid(organic + c0)
+            b0 = calibrate_intercept(
                 response[shown], cfg.conversion_rate, transform=lambda q: p0[shown] + (1 - p0[shown]) * q
             )
         else:  # nothing shown inside the history: no data to calibrate on
             c0 = b0 = -5.0
-            p0 = _sigmoid(organic + c0)
-        p1 = p0 + (1 - p0) * _sigmoid(response + b0)
+            p0 = sigmoid(organic + c0)
+        p1 = p0 + (1 - p0) * sigmoid(response + b0)
         self.calibration = {"organic_intercept": c0, "response_intercept": b0}
 
         # realised outcomes of logged impressions
@@ -621,8 +425,8 @@ class Generator:
             cust = np.tile(np.arange(cfg.customers), len(chunk))
             offer = np.repeat(chunk, cfg.customers)
             organic, response = self._pair_probabilities(cust, offer)
-            p0 = _sigmoid(organic + self.calibration["organic_intercept"])
-            p1 = p0 + (1 - p0) * _sigmoid(response + self.calibration["response_intercept"])
+            p0 = sigmoid(organic + self.calibration["organic_intercept"])
+            p1 = p0 + (1 - p0) * sigmoid(response + self.calibration["response_intercept"])
             yield pd.DataFrame(
                 {
                     "customer_id": (cust + 1).astype(np.int64),
@@ -776,170 +580,3 @@ class Generator:
         )
         self.progress.done("redemptions", len(redemptions))
         return {"orders": orders, "order_items": order_items, "impressions": impressions, "redemptions": redemptions}
-
-
-def landing_batch_name(last_day: dt.date, kind: str) -> str:
-    """File stem of a landed batch. Names sort in landing order (the last day they cover
-    first), and staging keeps the copy from the latest name when a key lands twice."""
-    return f"landed_{last_day}_{kind}"
-
-
-def _write_parquet(frame: pd.DataFrame, table: str, path: Path) -> None:
-    """Write atomically (temp file, then rename) with the contract's schema."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".parquet.tmp")
-    pq.write_table(
-        pa.Table.from_pandas(frame, schema=arrow_schema(table), preserve_index=False), tmp, compression="zstd"
-    )
-    tmp.replace(path)
-
-
-def write_dataset(tables: dict[str, pd.DataFrame], out_dir: Path, batch_name: str) -> None:
-    """Write each raw table as ``<out>/raw/<table>/<batch>.parquet``: one file per table and
-    batch, so a later day lands as a new file beside the old ones."""
-    for name, frame in tables.items():
-        _write_parquet(frame, name, out_dir / "raw" / name / f"{batch_name}.parquet")
-
-
-PENDING_EVENTS = Path("state") / "pending_events.parquet"
-
-
-def _save_state(generator: Generator, out_dir: Path, manifest: dict, tables: dict) -> None:
-    """What appending the next day needs beyond the seed: the next ids, the calibration, and
-    the redemptions / control purchases already decided for days not generated yet."""
-    state = manifest.setdefault("state", {})
-    for key, table, column in (
-        ("next_order_id", "orders", "order_id"),
-        ("next_impression_id", "impressions", "impression_id"),
-        ("next_redemption_id", "redemptions", "redemption_id"),
-    ):
-        if len(tables[table]):
-            state[key] = int(tables[table][column].max()) + 1
-        else:
-            state.setdefault(key, 1)
-    path = out_dir / PENDING_EVENTS
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(generator.pending).to_parquet(path)
-    (out_dir / "raw" / "_manifest.json").write_text(json.dumps(manifest, indent=2))
-
-
-def generate(config: GeneratorConfig, out_dir: Path, echo=print) -> dict:
-    """Generate the data set and write it; returns the manifest (also saved as JSON)."""
-    started = time.perf_counter()
-    out_dir = Path(out_dir)
-    for sub in ("raw", "truth"):  # a new history replaces the old landing zone entirely
-        folder = out_dir / sub
-        if folder.exists():
-            for old in folder.glob("*/*.parquet"):
-                old.unlink()
-    generator = Generator(config, echo=echo)
-    tables = generator.build()
-    batch = landing_batch_name(config.end_date, "history")
-    write_dataset(tables, out_dir, batch)
-    generator.progress.done("raw parquet written")
-    counts = {name: len(frame) for name, frame in tables.items()}
-    counts["offer_truth"] = 0
-    for part, truth in enumerate(generator.truth_chunks()):
-        _write_parquet(truth, "offer_truth", out_dir / "truth" / "offer_truth" / f"{batch}_part{part:04d}.parquet")
-        counts["offer_truth"] += len(truth)
-    generator.progress.done("truth (hidden) written", counts["offer_truth"])
-    shown = int((~tables["impressions"].is_control).sum())
-    manifest = {
-        "config": {k: str(v) if isinstance(v, dt.date) else v for k, v in asdict(config).items()},
-        "history_start": str(config.start_date),
-        "history_end": str(config.end_date),
-        "default_run_date": str(config.end_date + dt.timedelta(days=1)),
-        "days_appended": [],
-        "row_counts": counts,
-        "observed_conversion_rate": (len(tables["redemptions"]) / shown) if shown else None,
-        "calibration": generator.calibration,
-        "seconds": round(time.perf_counter() - started, 2),
-    }
-    (out_dir / "raw").mkdir(parents=True, exist_ok=True)
-    _save_state(generator, out_dir, manifest, tables)
-    echo(f"[generate] done in {manifest['seconds']:.1f} s -> {out_dir / 'raw'}")
-    return manifest
-
-
-def append_day(out_dir: Path, day: dt.date, echo=print) -> dict:
-    """Land one more day after the history: its visits and baskets, the audiences of offers
-    launching that day, and the redemptions and control purchases falling on it (decided
-    when their impression was generated). Written as new ``landed_<day>_day`` files beside
-    the old ones. Appending a day already landed changes nothing."""
-    out_dir = Path(out_dir)
-    manifest = read_manifest(out_dir)
-    last = dt.date.fromisoformat(manifest["history_end"])
-    if day <= last:
-        echo(f"[append] {day} is already landed (history ends {last}): nothing to do")
-        return manifest
-    if day != last + dt.timedelta(days=1):
-        raise ValueError(
-            f"days are appended in order: the next day to land is {last + dt.timedelta(days=1)}, not {day}"
-        )
-    started = time.perf_counter()
-    settings = {
-        **manifest["config"],
-        **{
-            k: dt.date.fromisoformat(manifest["config"][k]) for k in ("end_date", "shift_from") if manifest["config"][k]
-        },
-    }
-    generator = Generator(GeneratorConfig(**settings), echo=lambda line: echo(line.replace("[generate]", "[append]")))
-    generator.dimensions()
-    d = (day - generator.cfg.start_date).days
-    rng = np.random.default_rng([generator.cfg.seed, DAY_STREAM, d])
-    generator.orders_and_items(np.array([d]), rng)
-    today = {k: v.copy() for k, v in generator.items.items()}
-    orders_today = (generator.order_cust, generator.order_day, generator.order_store)
-
-    # the purchase history as landed, for bought-before and recency of today's audiences
-    with duckdb.connect() as con:
-        raw = out_dir / "raw"
-        lines = con.sql(
-            f"""
-            select o.customer_id - 1 as c, i.product_id - 1 as p,
-                   date_diff('day', date '{generator.cfg.start_date}', o.order_date) as d
-            from read_parquet('{raw}/order_items/*.parquet') as i
-            join read_parquet('{raw}/orders/*.parquet') as o using (order_id)
-            -- rows the warehouse quarantines (unknown keys) are no purchase history
-            where i.product_id between 1 and {generator.cfg.products}
-              and o.customer_id between 1 and {generator.cfg.customers}
-              and i.quantity > 0
-            """
-        ).df()
-    generator._history = PairHistory(
-        lines.c.to_numpy(), lines.p.to_numpy(), generator.product_category[lines.p.to_numpy()], lines.d.to_numpy()
-    )
-    generator.impressions(range(d, d + 1), d, rng)
-    state = manifest["state"]
-    generator.outcomes(
-        rng, horizon=d, first_impression_id=state["next_impression_id"], calibration=manifest["calibration"]
-    )
-    pending = pd.read_parquet(out_dir / PENDING_EVENTS)
-    due = pending.day.to_numpy() <= d
-    generator.events = {k: np.concatenate([pending[k].to_numpy()[due], generator.events[k]]) for k in generator.events}
-    generator.pending = {
-        k: np.concatenate([pending[k].to_numpy()[~due], generator.pending[k]]) for k in generator.pending
-    }
-    generator.order_cust, generator.order_day, generator.order_store = orders_today
-    generator.items = today
-    generator.attach_event_lines()
-    tables = generator.fact_tables(state["next_order_id"], state["next_impression_id"], state["next_redemption_id"])
-    write_dataset(tables, out_dir, landing_batch_name(day, "day"))
-    for name, frame in tables.items():
-        manifest["row_counts"][name] += len(frame)
-    manifest["history_end"] = str(day)
-    manifest["default_run_date"] = str(day + dt.timedelta(days=1))
-    manifest["days_appended"].append(str(day))
-    _save_state(generator, out_dir, manifest, tables)
-    echo(f"[append] {day} landed in {time.perf_counter() - started:.1f} s")
-    return manifest
-
-
-def read_manifest(data_dir: Path) -> dict:
-    path = Path(data_dir) / "raw" / "_manifest.json"
-    if not path.exists():
-        raise FileNotFoundError(f"no landing zone at {path.parent}: run `metro-offers generate` first")
-    return json.loads(path.read_text())
-
-
-__all__ = ["GeneratorConfig", "Generator", "append_day", "generate", "read_manifest", "write_dataset"]
