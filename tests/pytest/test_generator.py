@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from metro_offers.generator import TRUTH_WINDOW_DAYS, Generator, GeneratorConfig, append_day, generate
+from metro_offers.generator import TRUTH_WINDOW_DAYS, GeneratorConfig, Run, append_day, generate
 from metro_offers.raw_contract import PRIMARY_KEYS, RAW_TABLES, arrow_schema
 from metro_offers.reference import load_reference
 
@@ -218,8 +218,7 @@ def test_redemptions_follow_the_true_probabilities(year_dataset):
 
 
 def test_segment_shares_at_default_scale():
-    generator = Generator(GeneratorConfig(), echo=lambda _: None)
-    customers = generator.customers()
+    customers = Run(GeneratorConfig(), echo=lambda _: None).population().customers.table
     shares = customers.segment.value_counts(normalize=True)
     expected = load_reference().segments.set_index("segment").customer_share
     for segment, share in expected.items():

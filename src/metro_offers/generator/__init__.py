@@ -27,6 +27,6 @@ The data-generating process, in order:
 
 from metro_offers.generator.config import TRUTH_WINDOW_DAYS, GeneratorConfig
 from metro_offers.generator.runs import append_day, generate
-from metro_offers.generator.world import Generator
+from metro_offers.generator.world import Run
 
-__all__ = ["TRUTH_WINDOW_DAYS", "Generator", "GeneratorConfig", "append_day", "generate"]
+__all__ = ["TRUTH_WINDOW_DAYS", "GeneratorConfig", "Run", "append_day", "generate"]

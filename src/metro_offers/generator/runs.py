@@ -10,18 +10,17 @@ from dataclasses import asdict
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pandas as pd
 
-from metro_offers.generator.config import DAY_STREAM, GeneratorConfig
-from metro_offers.generator.sampling import PairHistory
-from metro_offers.generator.world import Generator
+from metro_offers.generator.config import GeneratorConfig
+from metro_offers.generator.outcomes import truth_chunks
+from metro_offers.generator.world import Generated, Run
 from metro_offers.landing import landing_batch_name, read_manifest, write_dataset, write_table
 
 PENDING_EVENTS = Path("state") / "pending_events.parquet"
 
 
-def _save_state(generator: Generator, out_dir: Path, manifest: dict, tables: dict) -> None:
+def _save_state(generated: Generated, out_dir: Path, manifest: dict) -> None:
     """What appending the next day needs beyond the seed: the next ids, the calibration, and
     the redemptions / control purchases already decided for days not generated yet."""
     state = manifest.setdefault("state", {})
@@ -30,13 +29,13 @@ def _save_state(generator: Generator, out_dir: Path, manifest: dict, tables: dic
         ("next_impression_id", "impressions", "impression_id"),
         ("next_redemption_id", "redemptions", "redemption_id"),
     ):
-        if len(tables[table]):
-            state[key] = int(tables[table][column].max()) + 1
+        if len(generated.tables[table]):
+            state[key] = int(generated.tables[table][column].max()) + 1
         else:
             state.setdefault(key, 1)
     path = out_dir / PENDING_EVENTS
     path.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(generator.pending).to_parquet(path)
+    pd.DataFrame(generated.outcomes.pending).to_parquet(path)
     (out_dir / "raw" / "_manifest.json").write_text(json.dumps(manifest, indent=2))
 
 
@@ -49,17 +48,18 @@ def generate(config: GeneratorConfig, out_dir: Path, echo=print) -> dict:
         if folder.exists():
             for old in folder.glob("*/*.parquet"):
                 old.unlink()
-    generator = Generator(config, echo=echo)
-    tables = generator.build()
+    run = Run(config, echo=echo)
+    generated = run.history()
+    tables = generated.tables
     batch = landing_batch_name(config.end_date, "history")
     write_dataset(tables, out_dir, batch)
-    generator.progress.done("raw parquet written")
+    run.progress.done("raw parquet written")
     counts = {name: len(frame) for name, frame in tables.items()}
     counts["offer_truth"] = 0
-    for part, truth in enumerate(generator.truth_chunks()):
+    for part, truth in enumerate(truth_chunks(config, generated.truth, generated.outcomes.calibration)):
         write_table(truth, "offer_truth", out_dir / "truth" / "offer_truth" / f"{batch}_part{part:04d}.parquet")
         counts["offer_truth"] += len(truth)
-    generator.progress.done("truth (hidden) written", counts["offer_truth"])
+    run.progress.done("truth (hidden) written", counts["offer_truth"])
     shown = int((~tables["impressions"].is_control).sum())
     manifest = {
         "config": {k: str(v) if isinstance(v, dt.date) else v for k, v in asdict(config).items()},
@@ -69,11 +69,11 @@ def generate(config: GeneratorConfig, out_dir: Path, echo=print) -> dict:
         "days_appended": [],
         "row_counts": counts,
         "observed_conversion_rate": (len(tables["redemptions"]) / shown) if shown else None,
-        "calibration": generator.calibration,
+        "calibration": generated.outcomes.calibration,
         "seconds": round(time.perf_counter() - started, 2),
     }
     (out_dir / "raw").mkdir(parents=True, exist_ok=True)
-    _save_state(generator, out_dir, manifest, tables)
+    _save_state(generated, out_dir, manifest)
     echo(f"[generate] done in {manifest['seconds']:.1f} s -> {out_dir / 'raw'}")
     return manifest
 
@@ -100,53 +100,38 @@ def append_day(out_dir: Path, day: dt.date, echo=print) -> dict:
             k: dt.date.fromisoformat(manifest["config"][k]) for k in ("end_date", "shift_from") if manifest["config"][k]
         },
     }
-    generator = Generator(GeneratorConfig(**settings), echo=lambda line: echo(line.replace("[generate]", "[append]")))
-    generator.dimensions()
-    d = (day - generator.cfg.start_date).days
-    rng = np.random.default_rng([generator.cfg.seed, DAY_STREAM, d])
-    generator.orders_and_items(np.array([d]), rng)
-    today = {k: v.copy() for k, v in generator.items.items()}
-    orders_today = (generator.order_cust, generator.order_day, generator.order_store)
-
+    config = GeneratorConfig(**settings)
+    run = Run(config, echo=lambda line: echo(line.replace("[generate]", "[append]")))
     # the purchase history as landed, for bought-before and recency of today's audiences
     with duckdb.connect() as con:
         raw = out_dir / "raw"
-        lines = con.sql(
+        landed_lines = con.sql(
             f"""
             select o.customer_id - 1 as c, i.product_id - 1 as p,
-                   date_diff('day', date '{generator.cfg.start_date}', o.order_date) as d
+                   date_diff('day', date '{config.start_date}', o.order_date) as d
             from read_parquet('{raw}/order_items/*.parquet') as i
             join read_parquet('{raw}/orders/*.parquet') as o using (order_id)
             -- rows the warehouse quarantines (unknown keys) are no purchase history
-            where i.product_id between 1 and {generator.cfg.products}
-              and o.customer_id between 1 and {generator.cfg.customers}
+            where i.product_id between 1 and {config.products}
+              and o.customer_id between 1 and {config.customers}
               and i.quantity > 0
             """
         ).df()
-    generator._history = PairHistory(
-        lines.c.to_numpy(), lines.p.to_numpy(), generator.product_category[lines.p.to_numpy()], lines.d.to_numpy()
-    )
-    generator.impressions(range(d, d + 1), d, rng)
-    state = manifest["state"]
-    generator.outcomes(
-        rng, horizon=d, first_impression_id=state["next_impression_id"], calibration=manifest["calibration"]
-    )
     pending = pd.read_parquet(out_dir / PENDING_EVENTS)
-    due = pending.day.to_numpy() <= d
-    generator.events = {k: np.concatenate([pending[k].to_numpy()[due], generator.events[k]]) for k in generator.events}
-    generator.pending = {
-        k: np.concatenate([pending[k].to_numpy()[~due], generator.pending[k]]) for k in generator.pending
-    }
-    generator.order_cust, generator.order_day, generator.order_store = orders_today
-    generator.items = today
-    generator.attach_event_lines()
-    tables = generator.fact_tables(state["next_order_id"], state["next_impression_id"], state["next_redemption_id"])
+    generated = run.day(
+        (day - config.start_date).days,
+        landed_lines,
+        manifest["calibration"],
+        {column: pending[column].to_numpy() for column in pending.columns},
+        manifest["state"],
+    )
+    tables = generated.tables
     write_dataset(tables, out_dir, landing_batch_name(day, "day"))
     for name, frame in tables.items():
         manifest["row_counts"][name] += len(frame)
     manifest["history_end"] = str(day)
     manifest["default_run_date"] = str(day + dt.timedelta(days=1))
     manifest["days_appended"].append(str(day))
-    _save_state(generator, out_dir, manifest, tables)
+    _save_state(generated, out_dir, manifest)
     echo(f"[append] {day} landed in {time.perf_counter() - started:.1f} s")
     return manifest
