@@ -1,4 +1,6 @@
-"""The ``metro-offers`` command line."""
+"""The ``metro-offers`` command line: options, help and output of each command over
+pipeline.py (the steps), generator/, api/ and the dashboard. About 400 lines because it holds
+every command's options and help text, and nothing else."""
 
 from __future__ import annotations
 
