@@ -40,8 +40,8 @@ import yaml
 
 from metro_offers.evaluation import method_scores
 from metro_offers.metrics import list_metrics, rank_within_customer, resample_weights
+from metro_offers.pools import EVALUATION_POOL
 from metro_offers.ranking.registry import live_entry
-from metro_offers.ranking.selection import EVALUATION_POOL
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))

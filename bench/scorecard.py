@@ -51,10 +51,10 @@ from metro_offers.adapters import completejourney_benchmark as cj_bench
 from metro_offers.evaluation import method_scores
 from metro_offers.evaluation_report import METHOD_LABELS
 from metro_offers.metrics import list_metrics, mean_intervals, rank_within_customer, resample_weights
+from metro_offers.pools import EVALUATION_POOL
 from metro_offers.ranking.data import sample_training_lists
 from metro_offers.ranking.rankers import RANKERS
 from metro_offers.ranking.registry import live_entry
-from metro_offers.ranking.selection import EVALUATION_POOL
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))

@@ -26,11 +26,12 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from metro_offers.pools import EVALUATION_POOL, is_training_pool
 from metro_offers.ranking.data import sample_training_lists
 from metro_offers.ranking.features import POOL_KEY_COLUMNS, POOL_LABEL_COLUMNS, ranker_features
 from metro_offers.ranking.rankers import RANKERS
 from metro_offers.ranking.scoring import SCORING_BATCH_ROWS
-from metro_offers.ranking.selection import EVALUATION_POOL, fit_ranker, is_training_pool, validation_split
+from metro_offers.ranking.selection import fit_ranker, validation_split
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))

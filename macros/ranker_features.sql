@@ -80,19 +80,12 @@
 {%- endmacro %}
 
 {% macro ranker_feature_columns(relation_alias='') -%}
-    {#- The ranker features that ranker_features computes, as a select list (qualified by
-        relation_alias when given): candidate_features, training_examples and uplift_examples
-        carry exactly these, in this order; metro_offers.ranking.features names the same set
-        (tests/pytest/test_ranking.py checks them against the contracts). -#}
-    {%- set columns = [
-        'segment', 'recency_days', 'frequency', 'monetary', 'avg_basket_value', 'promo_affinity',
-        'category_entropy', 'tenure_days', 'category_id', 'discount_pct', 'margin_impact',
-        'days_until_expiry', 'historical_redemption_rate', 'bought_before', 'category_affinity_score',
-        'price_sensitivity_match', 'days_since_last_category_purchase', 'offer_product_orders',
-        'offer_product_spend', 'days_since_offer_product_purchase', 'offer_product_decayed_orders',
-        'offer_product_count', 'offer_product_popularity', 'offer_product_segment_popularity',
-        'item2vec_similarity', 'item2vec_last_basket_similarity', 'sasrec_offer_probability'
-    ] -%}
+    {#- The ranker features that ranker_features computes (declared in vars
+        ranker_numeric_features and ranker_categorical_features, which
+        metro_offers.ranking.features reads too), as a select list qualified by relation_alias
+        when given: candidate_features, training_examples and uplift_examples carry exactly
+        these (their contracts fix the column order). -#}
+    {%- set columns = var('ranker_numeric_features') + var('ranker_categorical_features') -%}
     {%- for column in columns %}
     {{ relation_alias ~ '.' if relation_alias }}{{ column }}{{ ',' if not loop.last }}
     {%- endfor %}

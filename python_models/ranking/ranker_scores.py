@@ -5,6 +5,7 @@ flat as the pool grows."""
 
 from pathlib import Path
 
+from metro_offers.pools import SERVING_POOL
 from metro_offers.ranking.registry import live_entry
 from metro_offers.ranking.scoring import SCORING_BATCH_ROWS, score_candidates
 
@@ -15,7 +16,7 @@ def model(dbt, session):
     dbt.ref("ranker_training")  # the model registered or kept by this build
     entry = live_entry(Path(settings["model_store_dir"]))
     columns = ["customer_id", "offer_id", *entry["features"]]
-    candidates = dbt.ref("candidate_features").filter("pool = 'serving'").project(", ".join(columns))
+    candidates = dbt.ref("candidate_features").filter(f"pool = '{SERVING_POOL}'").project(", ".join(columns))
 
     def batches():
         # opened only when scoring starts: DuckDB runs no other query on the connection meanwhile

@@ -7,6 +7,7 @@ the registered artifact downstream (ranker_scores)."""
 import datetime as dt
 from pathlib import Path
 
+from metro_offers.pools import SERVING_POOL
 from metro_offers.ranking.data import sample_training_lists
 from metro_offers.ranking.features import POOL_KEY_COLUMNS, POOL_LABEL_COLUMNS, ranker_features
 from metro_offers.ranking.registry import landing_files, registry_frame, retrain_reason
@@ -27,7 +28,7 @@ def model(dbt, session):
         files=landing_files(raw_root),
         feature_schema=list(ranker_features(examples.columns)),
     )
-    candidates = dbt.ref("candidate_features").filter("pool = 'serving'")
+    candidates = dbt.ref("candidate_features").filter(f"pool = '{SERVING_POOL}'")
     if reason:
         print(f"[ranker] training: {reason}")
         features = ranker_features(examples.columns)

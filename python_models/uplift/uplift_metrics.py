@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from metro_offers.evaluation import truth_columns
+from metro_offers.pools import EVALUATION_POOL
 from metro_offers.ranking.features import feature_matrix
 from metro_offers.ranking.registry import live_entry
 from metro_offers.ranking.scoring import score_candidates
@@ -32,7 +33,7 @@ def list_pool(dbt, meta, registry, truth_dir) -> pd.DataFrame | None:
     """The evaluation pool with the live ranker's P(redeem), the serving learner's uplift, the
     offer's economics and the true probabilities; None without truth."""
     model_store = Path(meta["model_store_dir"])
-    pool = dbt.ref("pool_examples").filter("pool = 'evaluation'").df()
+    pool = dbt.ref("pool_examples").filter(f"pool = '{EVALUATION_POOL}'").df()
     truth = truth_columns(truth_dir, pool, ("p_redeem_if_shown", "p_buy_if_not_shown"))
     if pool.empty or truth is None:
         return None

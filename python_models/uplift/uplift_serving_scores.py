@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from metro_offers.pools import SERVING_POOL
 from metro_offers.ranking.features import feature_matrix
 from metro_offers.ranking.scoring import SCORING_BATCH_ROWS
 from metro_offers.uplift import store
@@ -30,7 +31,7 @@ def model(dbt, session):
     name = store.serving_name(registry)
     learners, features = store.registered_learners(Path(meta["model_store_dir"]), registry)
     learner = learners[name]
-    candidates = dbt.ref("candidate_features").filter("pool = 'serving'")
+    candidates = dbt.ref("candidate_features").filter(f"pool = '{SERVING_POOL}'")
     candidates = candidates.project(", ".join(dict.fromkeys(["customer_id", "offer_id", *features])))
     parts = []
     for batch in candidates.fetch_arrow_reader(SCORING_BATCH_ROWS):

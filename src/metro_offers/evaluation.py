@@ -39,10 +39,11 @@ from metro_offers.metrics import (
     rank_within_customer,
     resample_weights,
 )
+from metro_offers.pools import EVALUATION_POOL, is_training_pool
 from metro_offers.ranking.features import feature_matrix, ranker_features
 from metro_offers.ranking.rankers import RANKERS
 from metro_offers.ranking.registry import read_registry
-from metro_offers.ranking.selection import EVALUATION_POOL, fit_ranker, is_training_pool
+from metro_offers.ranking.selection import fit_ranker
 
 LIST_METRICS = ("ndcg", "precision", "recall", "mrr", "map", "hit_rate")
 ACTIVE_DAYS = 90  # "active customer" for the second AUC: ordered in the 90 days before

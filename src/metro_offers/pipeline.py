@@ -15,6 +15,7 @@ from pathlib import Path
 
 from metro_offers.processes import run_child
 from metro_offers.reference import project_root
+from metro_offers.var_settings import DECLARED_NAMES, project_vars
 
 
 class PipelineError(RuntimeError):
@@ -32,9 +33,7 @@ def warehouse_path() -> Path:
 
 def dbt_vars() -> dict:
     """The project's dbt vars (dbt_project.yml is the one place parameters live)."""
-    import yaml
-
-    return yaml.safe_load((project_root() / "dbt_project.yml").read_text())["vars"]
+    return dict(project_vars())
 
 
 def var_overrides(text: str | None) -> dict:
@@ -46,6 +45,10 @@ def var_overrides(text: str | None) -> dict:
         raise ValueError(f"expected a YAML mapping of dbt vars, got {text!r}")
     if unknown := sorted(set(extra) - set(dbt_vars())):
         raise ValueError(f"not dbt vars of this project: {', '.join(unknown)}")
+    if declared := sorted(set(extra) & set(DECLARED_NAMES)):
+        raise ValueError(
+            f"{', '.join(declared)}: names the Python code shares with SQL; change them in dbt_project.yml"
+        )
     return extra
 
 

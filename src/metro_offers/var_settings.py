@@ -1,8 +1,25 @@
-"""Model settings read from the dbt vars, their one home (dbt_project.yml)."""
+"""The dbt vars (dbt_project.yml, the one home of parameters and of the names SQL and Python
+share) and model settings read from them."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+
+import yaml
+
+from metro_offers.reference import project_root
+
+# Names declared once as vars and read by Python from dbt_project.yml itself: a --vars
+# override would change them for SQL only, so commands refuse one (pipeline.var_overrides).
+DECLARED_NAMES = ("ranker_numeric_features", "ranker_categorical_features", "pool_names")
+
+
+@functools.cache
+def project_vars() -> dict:
+    """The project's dbt vars as dbt_project.yml declares them (read once per process)."""
+    return yaml.safe_load((project_root() / "dbt_project.yml").read_text())["vars"]
+
 
 TYPES = {"int": int, "float": float}
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from metro_offers import drift
+from metro_offers.pools import EVALUATION_POOL
 from metro_offers.ranking.features import feature_matrix, ranker_features
 from metro_offers.ranking.rankers import RANKERS
 from metro_offers.ranking.registry import retrain_reason
@@ -47,7 +48,7 @@ def frame(n=4_000, shift=0.0, seed=0) -> pd.DataFrame:
     from test_ranking import pool_examples
 
     examples = pool_examples(customers=n // 10, offers=10, seed=seed)
-    examples = examples[examples.pool == "evaluation"].reset_index(drop=True)
+    examples = examples[examples.pool == EVALUATION_POOL].reset_index(drop=True)
     examples["recency_days"] += shift * 30
     examples["frequency"] = (examples["frequency"] * (1 - 0.8 * shift)).round()
     examples["monetary"] *= 1 - 0.8 * shift

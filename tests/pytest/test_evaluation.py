@@ -13,6 +13,7 @@ from sklearn.metrics import average_precision_score, ndcg_score
 from metro_offers import evaluation
 from metro_offers import metrics as m
 from metro_offers.evaluation_report import render_report
+from metro_offers.pools import EVALUATION_POOL
 from metro_offers.ranking import rankers
 from metro_offers.ranking.training import train_live_ranker
 
@@ -91,13 +92,13 @@ def evaluated_setup(tmp_path, seed=2):
     frame = pool_examples(seed=seed)
     store = tmp_path / "models"
     store.mkdir()
-    entry = asdict(train_live_ranker(frame, frame[frame.pool == "evaluation"], RUN_DATE, store, "test", **QUIET))
+    entry = asdict(train_live_ranker(frame, frame[frame.pool == EVALUATION_POOL], RUN_DATE, store, "test", **QUIET))
     return frame, entry
 
 
 def test_a_whole_evaluation_ranks_the_informed_methods_above_random(tmp_path):
     frame, entry = evaluated_setup(tmp_path)
-    pool = frame[frame.pool == "evaluation"]
+    pool = frame[frame.pool == EVALUATION_POOL]
     logit = -4 + 12 * pool.category_affinity_score + 6 * pool.discount_pct  # pool_examples' truth
     truth = pool[["customer_id", "offer_id"]].assign(
         p_redeem_if_shown=1 / (1 + np.exp(-logit)), p_buy_if_not_shown=0.0, true_uplift=0.0
@@ -138,7 +139,7 @@ def test_a_whole_evaluation_ranks_the_informed_methods_above_random(tmp_path):
 
 def test_external_rankers_are_judged_beside_the_built_in_ones(tmp_path):
     frame, entry = evaluated_setup(tmp_path)
-    pool = frame[frame.pool == "evaluation"]
+    pool = frame[frame.pool == EVALUATION_POOL]
     # a ranker that knows the answer, and one that scored only half of the pool
     perfect = pool[["customer_id", "offer_id"]].assign(method="knows_the_answer", score=pool.redeemed_in_window * 1.0)
     half = pool[["customer_id", "offer_id"]].iloc[::2].assign(method="half_scored", score=1.0)
@@ -158,4 +159,4 @@ def test_external_rankers_are_judged_beside_the_built_in_ones(tmp_path):
 def test_an_empty_evaluation_pool_is_refused(tmp_path):
     frame, entry = evaluated_setup(tmp_path)
     with pytest.raises(ValueError, match="evaluation pool is empty"):
-        evaluation.evaluate(frame[frame.pool != "evaluation"], entry, None, 10, 10, 1, **QUIET)
+        evaluation.evaluate(frame[frame.pool != EVALUATION_POOL], entry, None, 10, 10, 1, **QUIET)

@@ -22,6 +22,33 @@ def test_var_overrides_accept_project_vars_and_refuse_the_rest():
         pipeline.var_overrides("{nope: 1}")
     with pytest.raises(ValueError, match="YAML mapping"):
         pipeline.var_overrides("[1, 2]")
+    # names Python reads from dbt_project.yml itself: an override would change them for SQL only
+    with pytest.raises(ValueError, match="pool_names: names the Python code shares with SQL"):
+        pipeline.var_overrides("{pool_names: {serving: today}}")
+
+
+def test_the_shared_names_are_the_ones_dbt_project_declares():
+    """Python's pool names and ranker features come from dbt_project.yml's vars, as SQL's do."""
+    import yaml
+
+    from metro_offers.pools import EVALUATION_POOL, SERVING_POOL, TRAINING_POOL_PREFIX, VALIDATION_POOL
+    from metro_offers.ranking.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
+    from metro_offers.reference import project_root
+
+    declared = yaml.safe_load((project_root() / "dbt_project.yml").read_text())["vars"]
+    assert (SERVING_POOL, EVALUATION_POOL, TRAINING_POOL_PREFIX, VALIDATION_POOL) == (
+        "serving",
+        "evaluation",
+        "training_",
+        "training_1",
+    )
+    assert declared["pool_names"] == {
+        "serving": SERVING_POOL,
+        "evaluation": EVALUATION_POOL,
+        "training_prefix": "training_",
+    }
+    assert tuple(declared["ranker_numeric_features"]) == NUMERIC_FEATURES and len(NUMERIC_FEATURES) == 25
+    assert CATEGORICAL_FEATURES == ("segment", "category_id")
 
 
 def test_the_model_store_follows_the_warehouse(monkeypatch, tmp_path):

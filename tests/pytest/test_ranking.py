@@ -15,6 +15,7 @@ import yaml
 from sklearn.metrics import roc_auc_score
 
 from metro_offers.metrics import auc
+from metro_offers.pools import EVALUATION_POOL, TRAINING_POOL_PREFIX, VALIDATION_POOL
 from metro_offers.ranking import features as schema
 from metro_offers.ranking import rankers, registry, selection
 from metro_offers.ranking.data import RankingData
@@ -25,7 +26,7 @@ from metro_offers.ranking.training import train_live_ranker
 from metro_offers.reference import project_root
 
 RUN_DATE = dt.date(2026, 11, 1)
-POOLS = ("evaluation", "training_1", "training_2", "training_3")
+POOLS = (EVALUATION_POOL, *(f"{TRAINING_POOL_PREFIX}{n}" for n in (1, 2, 3)))
 QUIET = {"echo": lambda _: None}
 
 
@@ -60,7 +61,7 @@ def pool_examples(customers=150, offers=12, seed=0, label="affinity") -> pd.Data
         if label == "affinity":
             logit = -4 + 12 * frame.category_affinity_score + 6 * frame.discount_pct
             frame["redeemed_in_window"] = rng.random(n) < 1 / (1 + np.exp(-logit))
-        elif pool.startswith("training_") and pool != selection.VALIDATION_POOL:
+        elif pool.startswith(TRAINING_POOL_PREFIX) and pool != VALIDATION_POOL:
             frame["redeemed_in_window"] = rng.random(n) < 0.08
         else:  # the offer P-TopFreq puts first (orders, ties by popularity) is the one redeemed
             rule = frame.offer_product_orders + 0.5 * frame.offer_product_popularity / (
@@ -86,7 +87,7 @@ def test_auc_by_hand_and_against_scikit_learn():
 def test_ranking_data_groups_lists_and_ndcg_by_hand():
     frame = pd.DataFrame(
         {
-            "pool": ["training_1"] * 5,
+            "pool": [VALIDATION_POOL] * 5,
             "customer_id": [1, 1, 1, 2, 2],
             "offer_id": [1, 2, 3, 1, 2],
             "redeemed_in_window": [False, True, False, True, False],
@@ -177,7 +178,7 @@ def test_the_feature_list_matches_the_sql_contracts():
 
 def test_native_artifacts_round_trip_and_explanations_add_up(tmp_path):
     frame = pool_examples()
-    data = RankingData.from_pool_examples(frame[frame.pool != "evaluation"])
+    data = RankingData.from_pool_examples(frame[frame.pool != EVALUATION_POOL])
     for ranker in (LogisticRegressionRanker, LightGBMRanker):
         model = ranker.fit(data, None, {"rounds": 30})
         path = model.save(tmp_path)
@@ -198,23 +199,23 @@ def test_native_artifacts_round_trip_and_explanations_add_up(tmp_path):
 
 def test_a_learned_ranker_that_beats_the_baselines_is_chosen(tmp_path):
     frame = pool_examples()
-    entry = train_live_ranker(frame, frame[frame.pool == "evaluation"], RUN_DATE, tmp_path, "test", **QUIET)
+    entry = train_live_ranker(frame, frame[frame.pool == EVALUATION_POOL], RUN_DATE, tmp_path, "test", **QUIET)
     assert entry.chosen_is_learned and entry.chosen_model in rankers.LEARNED
     validation = pd.DataFrame(entry.validation).set_index("method")
     assert set(validation.index) == set(rankers.RANKERS)
     assert entry.validation_ndcg_chosen == validation.ndcg_at_10.max() > validation.loc["p_topfreq", "ndcg_at_10"]
     assert entry.training_pools == sorted(POOLS)  # the live model refits on every labelled pool
-    scores = score_candidates([frame[frame.pool == "evaluation"]], registry.read_registry(tmp_path)[-1])
+    scores = score_candidates([frame[frame.pool == EVALUATION_POOL]], registry.read_registry(tmp_path)[-1])
     assert (scores.recommendation_source == "ranker").all() and scores.score.between(0, 1).all()
 
 
 def test_a_baseline_that_wins_on_validation_is_served_and_named(tmp_path):
     frame = pool_examples(label="orders")
-    entry = train_live_ranker(frame, frame[frame.pool == "evaluation"], RUN_DATE, tmp_path, "test", **QUIET)
+    entry = train_live_ranker(frame, frame[frame.pool == EVALUATION_POOL], RUN_DATE, tmp_path, "test", **QUIET)
     assert entry.chosen_model == "p_topfreq" and not entry.chosen_is_learned
     assert entry.validation_ndcg_chosen == pytest.approx(1.0)  # it ranks each redeemed offer first
     live = registry.read_registry(tmp_path)[-1]
-    candidates = frame[frame.pool == "evaluation"]
+    candidates = frame[frame.pool == EVALUATION_POOL]
     scores = score_candidates([candidates], live)
     assert (scores.recommendation_source == "p_topfreq").all()
     # calibration is monotone: the served order is P-TopFreq's
@@ -306,15 +307,15 @@ def test_a_new_ranker_is_a_class_and_one_registration_line(tmp_path, monkeypatch
     # validation and evaluation labels follow the discount alone, older labels are noise: the
     # toy rule is the best there is, and nothing fitted on the noise finds it
     frame = pool_examples(seed=4, label="orders")
-    judged = frame.pool.isin(["evaluation", selection.VALIDATION_POOL])
+    judged = frame.pool.isin([EVALUATION_POOL, VALIDATION_POOL])
     frame.loc[judged, "redeemed_in_window"] = frame.discount_pct[judged] == 0.3
     monkeypatch.setitem(rankers.RANKERS, DiscountDepth.name, DiscountDepth)
-    entry = train_live_ranker(frame, frame[frame.pool == "evaluation"], RUN_DATE, tmp_path, "test", **QUIET)
+    entry = train_live_ranker(frame, frame[frame.pool == EVALUATION_POOL], RUN_DATE, tmp_path, "test", **QUIET)
     assert DiscountDepth.name in {row["method"] for row in entry.validation}
     assert entry.chosen_model == "discount_depth" and entry.chosen_is_learned
     live = registry.read_registry(tmp_path)[-1]
     assert Path(live["artifact_path"]).name == "model.json" and isinstance(registry.load_model(live), DiscountDepth)
-    scores = score_candidates([frame[frame.pool == "evaluation"]], live)
+    scores = score_candidates([frame[frame.pool == EVALUATION_POOL]], live)
     assert (scores.model_version == live["model_version"]).all()
     result, _ = evaluation.evaluate(frame, live, None, k=10, bootstrap_samples=20, seed=1, **QUIET)
     ndcg = result[(result.subset == "all") & (result.metric == "ndcg")].set_index("method").value
@@ -329,7 +330,7 @@ def test_scoring_in_batches_equals_scoring_at_once_and_the_sample_is_determinist
     frame = pool_examples()
     train_live_ranker(frame, frame, RUN_DATE, tmp_path, "test", **QUIET)
     live = registry.read_registry(tmp_path)[-1]
-    candidates = frame[frame.pool == "evaluation"].reset_index(drop=True)
+    candidates = frame[frame.pool == EVALUATION_POOL].reset_index(drop=True)
     whole = score_candidates([candidates], live)
     batched = score_candidates([candidates.iloc[i : i + 300] for i in range(0, len(candidates), 300)], live)
     pd.testing.assert_frame_equal(batched, whole)

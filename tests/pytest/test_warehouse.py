@@ -20,6 +20,7 @@ import yaml
 
 from metro_offers.anchors import anchor_date
 from metro_offers.generator import generate
+from metro_offers.pools import EVALUATION_POOL, SERVING_POOL
 from metro_offers.ranking.rankers import RANKERS
 from metro_offers.reference import project_root
 from metro_offers.snapshot import default_snapshot_path
@@ -76,14 +77,14 @@ def test_bad_rows_are_quarantined_with_their_rule(built):
 
 def test_every_strategy_contributes_to_the_pool(built):
     _, warehouse, _, _ = built
-    stats = query(warehouse, "select * from marts.candidate_strategy_stats where pool = 'serving'")
+    stats = query(warehouse, f"select * from marts.candidate_strategy_stats where pool = '{SERVING_POOL}'")
     stats = stats.set_index("strategy_name")
     assert set(stats.index) == {"category_affinity", "segment_popularity", "repeat_purchase", "high_margin", "item2vec"}
     assert (stats.share_of_pool > 0).all()
     pool = query(
         warehouse,
         "select count(*) as n, count(distinct customer_id) as customers "
-        "from marts.candidate_pool where pool = 'serving'",
+        f"from marts.candidate_pool where pool = '{SERVING_POOL}'",
     )
     assert pool.n[0] > 0 and pool.customers[0] > 0.9 * CONFIG.customers
 
@@ -100,14 +101,14 @@ def test_item2vec_retrieval_keeps_its_quota_and_learns_before_each_pool(built):
     # the nearest offers first: the rank follows the cosine of the customer's and the offer's vectors
     ranked = query(
         warehouse,
-        """
+        f"""
         select candidates.strategy_rank, array_cosine_similarity(customers.customer_vector, offers.vector) as cosine
         from intermediate.int_candidates_item2vec as candidates
         join ml.item2vec_customer_vectors as customers using (customer_id, as_of_date)
         join ml.item2vec_offer_vectors as offers
             on candidates.offer_id = offers.offer_id and customers.anchor_date = offers.anchor_date
-        where candidates.pool = 'serving' and candidates.customer_id = (
-            select min(customer_id) from intermediate.int_candidates_item2vec where pool = 'serving')
+        where candidates.pool = '{SERVING_POOL}' and candidates.customer_id = (
+            select min(customer_id) from intermediate.int_candidates_item2vec where pool = '{SERVING_POOL}')
         order by candidates.strategy_rank
         """,
     )
@@ -147,7 +148,7 @@ def test_the_sasrec_offer_feature_is_its_anchor_models_probability_before_each_p
     )
     assert (pools.valued == pools.found).all() and (pools.difference.dropna() == 0).all()
     assert (pools.anchor.dropna() <= pools.as_of_date[pools.anchor.notna()]).all()
-    serving = pools[pools.pool == "serving"].iloc[0]
+    serving = pools[pools.pool == SERVING_POOL].iloc[0]
     assert serving.valued > 0.9 * serving.candidates  # active customers have baskets the model knows
     values = query(warehouse, "select sasrec_offer_probability as p from ml.sasrec_offer_probabilities")
     assert values.p.between(0, 1 + 1e-6).all() and values.p.std() > 0
@@ -196,7 +197,7 @@ def test_recommendations_rank_the_pool_with_the_registered_model(built):
     assert (ordered.groupby("customer_id").score.diff().dropna() <= 0).all()
     # every customer with candidates gets recommendations
     pool_customers = query(
-        warehouse, "select count(distinct customer_id) as n from marts.candidate_pool where pool = 'serving'"
+        warehouse, f"select count(distinct customer_id) as n from marts.candidate_pool where pool = '{SERVING_POOL}'"
     ).n[0]
     assert recs.customer_id.nunique() == pool_customers
 
@@ -260,7 +261,7 @@ def test_offline_evaluation_ranks_every_method_on_the_evaluation_pool(built):
     _, warehouse, manifest, _ = built
     run_date = pd.Timestamp(manifest["default_run_date"])
     cutoff = run_date - pd.Timedelta(days=28)
-    pool = query(warehouse, "select * from marts.candidate_pool where pool = 'evaluation'")
+    pool = query(warehouse, f"select * from marts.candidate_pool where pool = '{EVALUATION_POOL}'")
     assert len(pool) > 0 and (pool.as_of_date == cutoff).all()
     # the evaluated customers are exactly those who redeemed in [cutoff, run_date)
     redeemers = query(

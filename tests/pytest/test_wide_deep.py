@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from metro_offers.pools import EVALUATION_POOL
 from metro_offers.ranking import rankers, registry, selection
 from metro_offers.ranking.rankers import wide_deep
 from metro_offers.ranking.rankers.wide_deep import Preprocessing, WideDeepRanker
@@ -122,7 +123,7 @@ def test_wide_and_deep_is_selected_served_and_registered_with_its_curves(tmp_pat
     only = {name: r for name, r in rankers.RANKERS.items() if not r.learned or name == "wide_deep"}
     monkeypatch.setattr(selection, "RANKERS", only)
     frame = pool_examples(seed=2)
-    entry = train_live_ranker(frame, frame[frame.pool == "evaluation"], RUN_DATE, tmp_path, "test", **QUIET)
+    entry = train_live_ranker(frame, frame[frame.pool == EVALUATION_POOL], RUN_DATE, tmp_path, "test", **QUIET)
     assert entry.chosen_model == "wide_deep" and entry.chosen_is_learned
     validation = pd.DataFrame(entry.validation).set_index("method")
     assert validation.ndcg_at_10.idxmax() == "wide_deep"
@@ -130,7 +131,7 @@ def test_wide_and_deep_is_selected_served_and_registered_with_its_curves(tmp_pat
     assert entry.parameters["wide_deep"]["epochs"] == max(history, key=lambda h: h["valid_ndcg_at_10"])["epoch"]
     live = registry.read_registry(tmp_path)[-1]
     assert Path(live["artifact_path"]).suffix == ".safetensors"
-    scores = score_candidates([frame[frame.pool == "evaluation"]], live)
+    scores = score_candidates([frame[frame.pool == EVALUATION_POOL]], live)
     assert (scores.recommendation_source == "ranker").all() and scores.score.between(0, 1).all()
     frame_row = registry.registry_frame(tmp_path).iloc[-1]
     assert json.loads(frame_row.training_history)["wide_deep"] == history

@@ -9,7 +9,7 @@
 -- them (training_1, the latest, validates the choice of ranker).
 {%- set window_days = var('evaluation_holdout_days') | int %}
 select
-    'serving' as pool,
+    {{ pool_name('serving') }} as pool,
     'serving' as pool_role,
     0 as windows_before_cutoff,
     {{ run_date() }} as as_of_date,
@@ -18,7 +18,7 @@ select
     cast(null as date) as label_window_end
 union all
 select
-    'evaluation' as pool,
+    {{ pool_name('evaluation') }} as pool,
     'evaluation' as pool_role,
     0 as windows_before_cutoff,
     {{ evaluation_cutoff() }} as as_of_date,
@@ -28,7 +28,7 @@ select
 {%- for window in range(1, var('ranker_training_windows') | int + 1) %}
     union all
     select
-        'training_{{ window }}' as pool,
+        {{ pool_name('training_prefix', window) }} as pool,
         'training' as pool_role,
         {{ window }} as windows_before_cutoff,
         cast({{ dbt.dateadd('day', -window * window_days, evaluation_cutoff()) }} as date) as as_of_date,

@@ -13,4 +13,4 @@ select
     redemptions,
     historical_redemption_rate
 from {{ ref('int_offers_live') }}
-where pool = 'serving'
+where pool = {{ pool_name('serving') }}

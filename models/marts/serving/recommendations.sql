@@ -28,7 +28,7 @@ with scored as (
         on scores.customer_id = candidates.customer_id and scores.offer_id = candidates.offer_id
     inner join {{ ref('campaign_targeting') }} as targeting
         on scores.customer_id = targeting.customer_id and scores.offer_id = targeting.offer_id
-    where candidates.pool = 'serving'
+    where candidates.pool = {{ pool_name('serving') }}
 ),
 
 ranked as (
@@ -65,7 +65,7 @@ customers_without_candidates as (
         customers.as_of_date
     from {{ ref('int_pool_customers') }} as customers
     where
-        customers.pool = 'serving'
+        customers.pool = {{ pool_name('serving') }}
         and not exists (
             select 1 from scored
             where scored.customer_id = customers.customer_id
@@ -87,7 +87,7 @@ fallback as (
         ) as recommendation_rank
     from customers_without_candidates as customers
     inner join {{ ref('int_offer_popularity') }} as popularity
-        on popularity.pool = 'serving' and customers.segment = popularity.segment
+        on popularity.pool = {{ pool_name('serving') }} and customers.segment = popularity.segment
     cross join live_model
 ),
 

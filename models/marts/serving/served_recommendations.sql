@@ -18,6 +18,6 @@ select
 from {{ ref('recommendations') }} as recs
 left join {{ ref('candidate_features') }} as features
     on
-        features.pool = 'serving'
+        features.pool = {{ pool_name('serving') }}
         and recs.customer_id = features.customer_id
         and recs.offer_id = features.offer_id

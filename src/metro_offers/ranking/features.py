@@ -1,10 +1,12 @@
-"""The rankers' feature schema: the one list of ranker features, and the model matrix.
+"""The rankers' feature schema and the model matrix.
 
-The SQL side computes them in one macro (``ranker_features``) for training examples and
-every candidate pool; ``tests/pytest/test_ranking.py`` checks that this list matches the
-contracts of ``candidate_features``, ``pool_examples`` and ``training_examples``. The pair's
-rank in each candidate strategy (``rank_by_<strategy>``) is a feature too; its columns follow
-var candidate_quotas, so they are found in the frame rather than listed here.
+The list of ranker features is declared once, in dbt_project.yml (vars
+ranker_numeric_features and ranker_categorical_features): the SQL side computes them in one
+macro (``ranker_features``) for training examples and every candidate pool, and this module
+reads the same vars; ``tests/pytest/test_ranking.py`` checks the list against the contracts
+of ``candidate_features``, ``pool_examples`` and ``training_examples``. The pair's rank in
+each candidate strategy (``rank_by_<strategy>``) is a feature too; its columns follow var
+candidate_quotas, so they are found in the frame rather than listed here.
 """
 
 from __future__ import annotations
@@ -13,39 +15,12 @@ import numpy as np
 import pandas as pd
 
 from metro_offers.reference import SEGMENTS
+from metro_offers.var_settings import project_vars
 
 SEGMENT_LEVELS = SEGMENTS  # the order of the segment codes the models see
-NUMERIC_FEATURES = (
-    # the customer
-    "recency_days",
-    "frequency",
-    "monetary",
-    "avg_basket_value",
-    "promo_affinity",
-    "category_entropy",
-    "tenure_days",
-    # the offer
-    "discount_pct",
-    "margin_impact",
-    "days_until_expiry",
-    "historical_redemption_rate",
-    "offer_product_count",
-    "offer_product_popularity",
-    "offer_product_segment_popularity",
-    # the customer and the offer
-    "bought_before",
-    "category_affinity_score",
-    "price_sensitivity_match",
-    "days_since_last_category_purchase",
-    "offer_product_orders",
-    "offer_product_spend",
-    "days_since_offer_product_purchase",
-    "offer_product_decayed_orders",
-    "item2vec_similarity",
-    "item2vec_last_basket_similarity",
-    "sasrec_offer_probability",
-)
-CATEGORICAL_FEATURES = ("segment", "category_id")
+# declared in dbt_project.yml (vars ranker_numeric_features, ranker_categorical_features)
+NUMERIC_FEATURES = tuple(project_vars()["ranker_numeric_features"])
+CATEGORICAL_FEATURES = tuple(project_vars()["ranker_categorical_features"])
 STRATEGY_RANK_PREFIX = "rank_by_"
 # what the pool rankers read besides the features (nothing more: the frames are large)
 POOL_KEY_COLUMNS = ("pool", "customer_id", "offer_id")

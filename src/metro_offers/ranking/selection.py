@@ -17,18 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from metro_offers.pools import VALIDATION_POOL, is_training_pool
 from metro_offers.ranking.data import RankingData
 from metro_offers.ranking.features import ranker_features
 from metro_offers.ranking.rankers import RANKERS, Ranker
 
 K = 10
-TRAINING_POOL_PREFIX = "training_"
-VALIDATION_POOL = "training_1"
-EVALUATION_POOL = "evaluation"
-
-
-def is_training_pool(pool: pd.Series) -> pd.Series:
-    return pool.str.startswith(TRAINING_POOL_PREFIX)
 
 
 @dataclass

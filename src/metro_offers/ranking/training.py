@@ -10,9 +10,10 @@ from pathlib import Path
 import pandas as pd
 
 from metro_offers.drift import reference_distribution
+from metro_offers.pools import EVALUATION_POOL, is_training_pool
 from metro_offers.ranking import registry
 from metro_offers.ranking.features import feature_matrix
-from metro_offers.ranking.selection import EVALUATION_POOL, fit_ranker, is_training_pool, select_ranker
+from metro_offers.ranking.selection import fit_ranker, select_ranker
 
 
 def train_live_ranker(

@@ -7,4 +7,4 @@ select
     candidates.offer_id,
     1.0 / candidates.best_strategy_rank + 0.001 * candidates.strategy_count as score
 from {{ ref('candidate_pool') }} as candidates
-where candidates.pool = 'evaluation'
+where candidates.pool = {{ pool_name('evaluation') }}

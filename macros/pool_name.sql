@@ -1,0 +1,3 @@
+{% macro pool_name(key, suffix='') -%}
+    '{{ var('pool_names')[key] }}{{ suffix }}'
+{%- endmacro %}
