@@ -329,6 +329,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _wait_until_up(base: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/health").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline and server.poll() is None, "the API did not start"
+        time.sleep(0.2)
+
+
 def test_the_api_keeps_answering_during_a_build_and_then_serves_the_new_snapshot(built, known, tmp_path):
     data, warehouse, manifest, _ = built
     customer, _ = known
@@ -355,15 +367,7 @@ def test_the_api_keeps_answering_during_a_build_and_then_serves_the_new_snapshot
                         failures.append(repr(error))
 
     try:
-        deadline = time.monotonic() + 30
-        while True:  # wait for the server to come up
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, "the API did not start"
-            time.sleep(0.2)
+        _wait_until_up(base, server)
         caller = threading.Thread(target=keep_calling)
         caller.start()
         new_date = str(CONFIG.end_date - dt.timedelta(days=7))
@@ -389,18 +393,6 @@ def test_the_api_keeps_answering_during_a_build_and_then_serves_the_new_snapshot
     assert failures == []
     assert len(answered) > 100
     assert manifest["default_run_date"] != new_date
-
-
-def _wait_until_up(base: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/health").status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline and server.poll() is None, "the API did not start"
-        time.sleep(0.2)
 
 
 def test_workers_swap_the_snapshot_without_a_failed_request_and_die_with_the_server(built, snapshot, tmp_path):
