@@ -109,6 +109,12 @@ def test_thompson_ranker_learns_the_arm_calibration_by_hand():
     # arm 0: shape 5 + 1, rate 5 + 0.2 + 0.1; arm 1 untouched
     np.testing.assert_allclose(policy.shape, [6, 5])
     np.testing.assert_allclose(policy.rate, [5.3, 5])
+    for thompson in (
+        lambda: Thompson(ArmPosteriors(2, BetaPrior(1, 1)), propensity_draws=0),
+        lambda: ThompsonRanker(n_arms=2, propensity_draws=0, prior_strength=5),
+    ):
+        with pytest.raises(ValueError, match="at least one posterior draw"):
+            thompson()
 
 
 def test_off_policy_estimators_by_hand():

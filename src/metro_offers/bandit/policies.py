@@ -76,6 +76,12 @@ class EpsilonGreedy:
         self.posteriors.update(choices.arm[shown_rows], rewards)
 
 
+def _checked_draws(propensity_draws: int) -> int:
+    if propensity_draws < 1:
+        raise ValueError("at least one posterior draw is needed for a propensity (var bandit_propensity_draws)")
+    return propensity_draws
+
+
 class Thompson:
     """Thompson sampling on the arms' Beta posteriors."""
 
@@ -83,9 +89,7 @@ class Thompson:
     label = "Thompson sampling on the arms"
 
     def __init__(self, posteriors: ArmPosteriors, propensity_draws: int) -> None:
-        if propensity_draws < 1:
-            raise ValueError("at least one posterior draw is needed for a propensity")
-        self.posteriors, self.draws = posteriors, propensity_draws
+        self.posteriors, self.draws = posteriors, _checked_draws(propensity_draws)
 
     def _eligible(self, choices: Choices) -> np.ndarray:
         return np.ones(len(choices.group), dtype=bool)
@@ -162,7 +166,7 @@ class ThompsonRanker(Thompson):
             raise ValueError(f"var bandit_ranker_prior_strength must be positive, got {prior_strength}")
         self.shape = np.full(n_arms, float(prior_strength))
         self.rate = np.full(n_arms, float(prior_strength))
-        self.draws = propensity_draws
+        self.draws = _checked_draws(propensity_draws)
 
     def _row_values(self, choices: Choices, rng: np.random.Generator) -> np.ndarray:
         return choices.score * rng.gamma(self.shape[choices.arm], 1.0 / self.rate[choices.arm])
