@@ -45,6 +45,8 @@ from metro_offers.ranking.rankers import RANKERS
 from metro_offers.ranking.registry import read_registry
 from metro_offers.ranking.selection import fit_ranker
 
+# the reference methods besides the rankers (named with their labels in seeds/evaluation_methods.csv)
+RANDOM, ORACLE = "random", "oracle"
 LIST_METRICS = ("ndcg", "precision", "recall", "mrr", "map", "hit_rate")
 ACTIVE_DAYS = 90  # "active customer" for the second AUC: ordered in the 90 days before
 AUC_SUBSETS = ("pool_rows", "active_customers_pool_rows")
@@ -111,7 +113,7 @@ def method_scores(
     features = ranker_features(candidates.columns)
     x = feature_matrix(candidates, features)
     training = examples[is_training_pool(examples["pool"])]
-    scores = {"random": np.random.default_rng(seed).random(len(candidates))}
+    scores = {RANDOM: np.random.default_rng(seed).random(len(candidates))}
     for name, ranker in RANKERS.items():
         if not ranker.learned:
             scores[name] = ranker.fit().score(x)
@@ -119,7 +121,7 @@ def method_scores(
             echo(f"[evaluate] training {name} on the {training['pool'].nunique()} training pools")
             scores[name] = fit_ranker(name, training, entry["parameters"][name], features).score(x)
     if truth is not None:
-        scores["oracle"] = truth.to_numpy(dtype=float)
+        scores[ORACLE] = truth.to_numpy(dtype=float)
     return scores
 
 
@@ -204,11 +206,11 @@ def evaluate(
     for method, value in coverage.items():
         rows.append(_row(method, "all", "catalogue_coverage", value, len(customers)))
     if truth is not None:
-        oracle_replicates = weights @ expected["oracle"].to_numpy()
+        oracle_replicates = weights @ expected[ORACLE].to_numpy()
         n = len(customers)
         for method, totals in expected.items():
             replicate_totals = weights @ totals.to_numpy()
-            share = totals.sum() / expected["oracle"].sum()
+            share = totals.sum() / expected[ORACLE].sum()
             low, high = np.percentile(replicate_totals / oracle_replicates, [2.5, 97.5])
             rows.append(_row(method, "all", "expected_redemptions_share_of_oracle", share, n, low, high))
             low, high = np.percentile(replicate_totals / n, [2.5, 97.5])
@@ -246,7 +248,7 @@ def pool_row_evaluation(candidates: pd.DataFrame, scores: dict) -> tuple[list[di
     for method, score in scores.items():
         rows.append(_row(method, AUC_SUBSETS[0], "auc", auc(labels, score), customers))
         rows.append(_row(method, AUC_SUBSETS[1], "auc", auc(labels[active], score[active]), active_customers))
-        if method in ("random", "oracle") or (method in RANKERS and RANKERS[method].learned):
+        if method in (RANDOM, ORACLE) or (method in RANKERS and RANKERS[method].learned):
             curves.append(curve_points(method, labels, score))
     return rows, pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
 

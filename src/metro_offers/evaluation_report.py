@@ -5,14 +5,10 @@ from __future__ import annotations
 import pandas as pd
 
 from metro_offers.metrics import PAIRED_GAIN
-from metro_offers.ranking.rankers import RANKERS
+from metro_offers.reference import load_evaluation_methods
 
-# every method of the offline evaluation, in report order: random, the rankers, the oracle
-METHOD_LABELS = {
-    "random": "Random",
-    **{name: ranker.label for name, ranker in RANKERS.items()},
-    "oracle": "Oracle (true probabilities)",
-}
+# every built-in method of the offline evaluation, in report order (seeds/evaluation_methods.csv)
+METHOD_LABELS = dict(load_evaluation_methods()[["method", "label"]].itertuples(index=False))
 # (subset, metric, column title, with interval)
 MAIN_COLUMNS = (
     ("all", "ndcg", "NDCG@k", True),

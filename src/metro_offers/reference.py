@@ -67,6 +67,14 @@ class Reference:
         return h[(h.start_date >= pd.Timestamp(start)) & (h.end_date <= pd.Timestamp(end))]
 
 
+def load_evaluation_methods(seeds_dir: Path | None = None) -> pd.DataFrame:
+    """The offline evaluation's built-in methods (seeds/evaluation_methods.csv): method,
+    label, kind (reference, baseline, learned), in report order."""
+    seeds_dir = seeds_dir or project_root() / "seeds"
+    methods = pd.read_csv(seeds_dir / "evaluation_methods.csv")
+    return methods.sort_values("report_order", ignore_index=True)
+
+
 def load_reference(seeds_dir: Path | None = None) -> Reference:
     seeds_dir = seeds_dir or project_root() / "seeds"
     segments = pd.read_csv(seeds_dir / "segments.csv")

@@ -1,11 +1,10 @@
--- Every method in offline_evaluation is a built-in one or an external ranker listed in var
--- evaluation_external_rankers.
-{%- set built_in = ['random', 'global_popularity', 'segment_popularity', 'p_topfreq', 'logistic_regression',
-    'lightgbm', 'wide_deep', 'oracle'] %}
+-- Every method in offline_evaluation is a built-in one (seed evaluation_methods) or an
+-- external ranker listed in var evaluation_external_rankers.
 with known as (
-    {% for name in built_in + var('evaluation_external_rankers') %}
+    select method as method_name from {{ ref('evaluation_methods') }}
+    {% for name in var('evaluation_external_rankers') %}
+        union all
         select '{{ name }}' as method_name
-        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 )
 

@@ -12,10 +12,11 @@ from sklearn.metrics import average_precision_score, ndcg_score
 
 from metro_offers import evaluation
 from metro_offers import metrics as m
-from metro_offers.evaluation_report import render_report
+from metro_offers.evaluation_report import METHOD_LABELS, render_report
 from metro_offers.pools import EVALUATION_POOL
 from metro_offers.ranking import rankers
 from metro_offers.ranking.training import train_live_ranker
+from metro_offers.reference import load_evaluation_methods
 
 from test_ranking import QUIET, RUN_DATE, pool_examples
 
@@ -160,3 +161,24 @@ def test_an_empty_evaluation_pool_is_refused(tmp_path):
     frame, entry = evaluated_setup(tmp_path)
     with pytest.raises(ValueError, match="evaluation pool is empty"):
         evaluation.evaluate(frame[frame.pool != EVALUATION_POOL], entry, None, 10, 10, 1, **QUIET)
+
+
+def test_the_method_seed_declares_every_ranker_and_reference_method():
+    """seeds/evaluation_methods.csv is the one list of built-in methods: every ranker class and
+    the two reference methods are in it with their kind, and the reports follow its order."""
+    methods = load_evaluation_methods().set_index("method")
+    assert set(methods.index) == {*rankers.RANKERS, evaluation.RANDOM, evaluation.ORACLE}
+    for name, ranker in rankers.RANKERS.items():
+        assert methods.kind[name] == ("learned" if ranker.learned else "baseline"), name
+    assert methods.kind[evaluation.RANDOM] == methods.kind[evaluation.ORACLE] == "reference"
+    assert list(METHOD_LABELS) == [
+        "random",
+        "p_topfreq",
+        "segment_popularity",
+        "global_popularity",
+        "logistic_regression",
+        "lightgbm",
+        "wide_deep",
+        "oracle",
+    ]
+    assert METHOD_LABELS["p_topfreq"] == "P-TopFreq" and METHOD_LABELS["wide_deep"] == "Wide & Deep"

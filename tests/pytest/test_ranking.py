@@ -275,7 +275,6 @@ class DiscountDepth(Ranker):
     """A toy ranker for the plug-in test: deeper discounts first."""
 
     name = "discount_depth"
-    label = "Discount depth"
     explanation = "the discount itself"
     importance_kind = "the rule"
     features = ("discount_pct",)

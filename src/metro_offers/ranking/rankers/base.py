@@ -19,7 +19,6 @@ class Ranker(ABC):
     is one file in a native format (JSON, LightGBM's model text, safetensors), never a pickle."""
 
     name: ClassVar[str]  # the method name in the registry, evaluation and recommendations
-    label: ClassVar[str]  # the method's name for people (reports, dashboard)
     explanation: ClassVar[str]  # what explain()'s parts are
     importance_kind: ClassVar[str]  # what importance() measures
     learned: ClassVar[bool] = True

@@ -56,18 +56,15 @@ class Baseline(Ranker):
 
 class PTopFreq(Baseline):
     name = "p_topfreq"
-    label = "P-TopFreq"
     score_column = "offer_product_orders"
     tie_break_column = "offer_product_popularity"
 
 
 class SegmentPopularity(Baseline):
     name = "segment_popularity"
-    label = "Segment popularity"
     score_column = "offer_product_segment_popularity"
 
 
 class GlobalPopularity(Baseline):
     name = "global_popularity"
-    label = "Global popularity"
     score_column = "offer_product_popularity"

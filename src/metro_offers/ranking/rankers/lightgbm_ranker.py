@@ -38,7 +38,6 @@ DEFAULT_ROUNDS = 100  # without a validation pool to stop on
 
 class LightGBMRanker(Ranker):
     name = "lightgbm"
-    label = "LightGBM"
     explanation = "LightGBM's SHAP values on its ranking score (before calibration)"
     importance_kind = "total split gain"
     artifact_name = "model.txt"
@@ -115,5 +114,4 @@ class LightGBMRanker(Ranker):
 
 class LightGBMBinaryRanker(LightGBMRanker):
     name = "lightgbm_binary"
-    label = "LightGBM (binary)"
     objective: ClassVar[dict] = {"objective": "binary", "metric": "auc"}

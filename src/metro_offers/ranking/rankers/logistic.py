@@ -31,7 +31,6 @@ class _Weights:
 
 class LogisticRegressionRanker(Ranker):
     name = "logistic_regression"
-    label = "Logistic regression"
     explanation = "standardised value x weight of the logistic regression (log-odds)"
     importance_kind = "largest standardised weight"
 

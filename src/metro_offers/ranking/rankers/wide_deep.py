@@ -261,7 +261,6 @@ class _Fitted:
 
 class WideDeepRanker(Ranker):
     name = "wide_deep"
-    label = "Wide & Deep"
     artifact_name = "model.safetensors"
     explanation = "integrated gradients of the Wide & Deep logit from the training mean (cross weights split evenly)"
     importance_kind = "mean absolute integrated gradient on training rows"
