@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from metro_offers.ranking.features import CATEGORICAL_FEATURES
+from metro_offers.ranking.rankers.lightgbm_ranker import SHARED_PARAMS
 
 TREATMENT_FEATURE = "shown"  # the S-learner's extra input
 
@@ -46,14 +47,7 @@ class UpliftSettings:
             "learning_rate": self.learning_rate,
             "num_leaves": self.num_leaves,
             "min_data_in_leaf": self.min_data_in_leaf,
-            "feature_fraction": 0.8,
-            "bagging_fraction": 0.8,
-            "bagging_freq": 1,
-            "lambda_l2": 10.0,
-            "verbosity": -1,
-            "deterministic": True,
-            "force_row_wise": True,
-            "num_threads": 2,
+            **SHARED_PARAMS,
             "seed": self.seed,
         }
 

@@ -17,10 +17,9 @@ from metro_offers.ranking.features import CATEGORICAL_FEATURES
 from metro_offers.ranking.rankers.base import Ranker
 
 K = 10  # the list length the objective and early stopping look at
-PARAMS = {
-    "learning_rate": 0.05,
-    "num_leaves": 15,
-    "min_data_in_leaf": 100,
+# every LightGBM model of the project (this ranker and the uplift learners): column and row
+# bagging, L2, quiet, deterministic on the machine's two cores
+SHARED_PARAMS = {
     "feature_fraction": 0.8,
     "bagging_fraction": 0.8,
     "bagging_freq": 1,
@@ -29,8 +28,8 @@ PARAMS = {
     "deterministic": True,
     "force_row_wise": True,
     "num_threads": 2,
-    "seed": 7,
 }
+PARAMS = {"learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 100, **SHARED_PARAMS, "seed": 7}
 MAX_ROUNDS = 300
 EARLY_STOPPING_ROUNDS = 30
 DEFAULT_ROUNDS = 100  # without a validation pool to stop on
