@@ -49,7 +49,8 @@ SERVER_CPUS, LOAD_CPU = "0", "1"  # wrk on its own core; one worker on the other
 
 
 class Server:
-    """`metro-offers serve` in its own process group; stopped (and its workers with it) on exit."""
+    """`metro-offers serve` in its own process group, as a context manager: entered when it
+    answers, stopped (and its workers with it) on exit, also when it never came up."""
 
     def __init__(self, snapshot: Path, port: int, workers: int, cpus: str | None) -> None:
         command = [CLI, "serve", "--port", str(port), "--snapshot", str(snapshot), "--workers", str(workers)]
@@ -58,6 +59,17 @@ class Server:
         self.base = f"http://127.0.0.1:{port}"
         self.workers = workers
         self.process = subprocess.Popen(command, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL)
+
+    def __enter__(self) -> Server:
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.stop()
 
     def wait_ready(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
@@ -159,9 +171,7 @@ def scenarios(snapshot: Path, data: str, seconds: float, rates: list[float], por
 
     try:
         one = "1 worker on core 0, wrk on core 1"
-        server = Server(snapshot, port, workers=1, cpus=SERVER_CPUS)
-        try:
-            server.wait_ready()
+        with Server(snapshot, port, workers=1, cpus=SERVER_CPUS) as server:
             wrk(server.base, ids_file, 2, 500, 4, "single")  # warm-up
             for rate in rates:
                 summary = wrk(server.base, ids_file, seconds, rate, CONNECTIONS, "single")
@@ -170,13 +180,9 @@ def scenarios(snapshot: Path, data: str, seconds: float, rates: list[float], por
             record(f"batch of {BATCH_SIZE}", one, server, 100, summary)
             summary = wrk(server.base, ids_file, seconds, 0, CONNECTIONS, "single")
             record(f"single lookup, closed loop ({CONNECTIONS} connections)", one, server, None, summary)
-        finally:
-            server.stop()
 
         two = "2 workers on both cores, wrk on core 1"
-        server = Server(snapshot, port, workers=2, cpus=None)
-        try:
-            server.wait_ready()
+        with Server(snapshot, port, workers=2, cpus=None) as server:
             wrk(server.base, ids_file, 2, 500, 4, "single")
             swap: dict = {}
 
@@ -200,8 +206,6 @@ def scenarios(snapshot: Path, data: str, seconds: float, rates: list[float], por
             )
             summary = wrk(server.base, ids_file, seconds, 0, CONNECTIONS, "single")
             record(f"single lookup, closed loop ({CONNECTIONS} connections)", two, server, None, summary)
-        finally:
-            server.stop()
     finally:
         ids_file.unlink(missing_ok=True)
     return results

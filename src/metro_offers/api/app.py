@@ -35,6 +35,7 @@ from metro_offers.processes import die_with_parent
 # how `metro-offers serve` hands its settings to the worker processes uvicorn starts
 SNAPSHOT_ENV, MAX_K_ENV, WORKERS_ENV = "METRO_SERVE_SNAPSHOT", "METRO_SERVE_MAX_K", "METRO_SERVE_WORKERS"
 JSON_HEADERS = [(b"content-type", b"application/json")]
+RECOMMENDATIONS_PATH, OFFERS_PATH = "/recommendations/", "/offers/"  # the prepared lookups
 
 
 def _canonical_int(text: str, high: int) -> int | None:
@@ -68,21 +69,20 @@ class PreparedLookups:
         loaded = self.store.current
         if loaded is None:
             return None
-        if path.startswith("/recommendations/"):
-            customer_id = _canonical_int(path[17:], MAX_ID)
-            if customer_id is None:
-                return None
-            if not query:
-                k = self.max_k
-            elif query.startswith(b"k=") and (k := _canonical_int(query[2:].decode("latin-1"), self.max_k)):
-                pass
-            else:
-                return None
-            return loaded.recommendations_json(customer_id, k)
-        if path.startswith("/offers/") and not query:
-            offer_id = _canonical_int(path[8:], MAX_ID)
+        if path.startswith(RECOMMENDATIONS_PATH):
+            customer_id = _canonical_int(path.removeprefix(RECOMMENDATIONS_PATH), MAX_ID)
+            k = self._k(query)
+            return None if customer_id is None or k is None else loaded.recommendations_json(customer_id, k)
+        if path.startswith(OFFERS_PATH) and not query:
+            offer_id = _canonical_int(path.removeprefix(OFFERS_PATH), MAX_ID)
             return None if offer_id is None else loaded.offer_json(offer_id)
         return None
+
+    def _k(self, query: bytes) -> int | None:
+        """k from a query string that is empty or exactly ``k=<n>``; None for anything else."""
+        if not query:
+            return self.max_k
+        return _canonical_int(query[2:].decode("latin-1"), self.max_k) if query.startswith(b"k=") else None
 
 
 def _json(body: bytes) -> Response:

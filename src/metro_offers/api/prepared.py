@@ -38,8 +38,15 @@ def json_number(value: float) -> bytes:
     return b"null" if math.isnan(value) else repr(value).encode()
 
 
-def _none_if_nan(value):
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+def _records(frame) -> list[dict]:
+    """A frame's rows as dicts, missing values (NaN, NaT, NA) as None."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def _position(sorted_ids: np.ndarray, key: int) -> int | None:
+    """Where ``key`` is in ``sorted_ids``, or None."""
+    i = int(np.searchsorted(sorted_ids, key))
+    return i if i < len(sorted_ids) and sorted_ids[i] == key else None
 
 
 @dataclass(frozen=True)
@@ -71,8 +78,7 @@ class PreparedSnapshot:
     info: dict
     loaded_at: str
     customer_ids: np.ndarray  # int64, sorted: every customer known on the run date
-    list_start: np.ndarray  # int64: each customer's first row in the rec_ arrays
-    list_end: np.ndarray  # int64: one past its last row
+    list_offsets: np.ndarray  # int64, customers + 1: customer i's rows are list_offsets[i] up to list_offsets[i + 1]
     rec_offer: np.ndarray  # int32: index into offers, rows sorted by (customer, rank)
     rec_score: np.ndarray  # float64, NaN for a fallback row
     rec_source: np.ndarray  # int8: index into source_json
@@ -102,7 +108,9 @@ class PreparedSnapshot:
             strategy_sets = con.sql(
                 "select distinct proposed_by from recommendations order by array_to_string(proposed_by, ',')"
             ).fetchall()
-            # rows of customers known on the run date, each with its offer's index in `offers`
+            # rows of customers known on the run date, each with its offer's index in `offers`; a
+            # subquery read by the two queries below (materialising it copies every row's
+            # strategy list: 8 s instead of 2.4 s at a million customers)
             served = (
                 "(select r.*, o.offer_index from recommendations r semi join customer_features using (customer_id) "
                 "left join (select offer_id, (row_number() over (order by offer_id) - 1)::int32 as offer_index "
@@ -128,11 +136,7 @@ class PreparedSnapshot:
             evaluation = con.sql("select * from offline_evaluation").df()
             drift = con.sql("select * from drift_log where run_date = (select max(run_date) from drift_log)").df()
 
-        offer_models = [
-            Offer(**{k: _none_if_nan(v) for k, v in row.items() if k in Offer.model_fields})
-            for row in offers.astype(object).where(offers.notna(), None).to_dict("records")
-        ]
-        list_end = np.cumsum(customers["rows"], dtype=np.int64)
+        offer_models = [Offer(**{k: v for k, v in row.items() if k in Offer.model_fields}) for row in _records(offers)]
         strategies = [list(s[0] or []) for s in strategy_sets]
         return cls(
             path=path,
@@ -140,8 +144,7 @@ class PreparedSnapshot:
             info=info,
             loaded_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             customer_ids=customers["customer_id"].astype(np.int64),
-            list_start=list_end - customers["rows"],
-            list_end=list_end,
+            list_offsets=np.concatenate([[0], np.cumsum(customers["rows"], dtype=np.int64)]),
             rec_offer=recs["offer_index"],
             rec_score=recs["score"],
             rec_source=recs["source_code"],
@@ -169,18 +172,14 @@ class PreparedSnapshot:
     def unknown_customer(self, customer_id: int) -> str:
         return f"customer {customer_id} is not known as of {self.info['run_date']}"
 
-    def customer_index(self, customer_id: int) -> int | None:
-        i = int(np.searchsorted(self.customer_ids, customer_id))
-        return i if i < len(self.customer_ids) and self.customer_ids[i] == customer_id else None
-
     def recommendations_json(self, customer_id: int, k: int) -> bytes | None:
         """The customer's top k as a CustomerRecommendations JSON; None for a customer unknown
         on the run date."""
-        i = self.customer_index(customer_id)
+        i = _position(self.customer_ids, customer_id)
         if i is None:
             return None
-        start = int(self.list_start[i])
-        end = min(int(self.list_end[i]), start + k)
+        start = int(self.list_offsets[i])
+        end = min(int(self.list_offsets[i + 1]), start + k)
         rows = slice(start, end)
         items = [
             self._item_json(rank, *row)
@@ -239,14 +238,11 @@ class PreparedSnapshot:
         return b'{"results":[%s]}' % b",".join(items)
 
     def offer_json(self, offer_id: int) -> bytes | None:
-        i = int(np.searchsorted(self.offer_ids, offer_id))
-        return self.offers[i].json if i < len(self.offer_ids) and self.offer_ids[i] == offer_id else None
+        i = _position(self.offer_ids, offer_id)
+        return None if i is None else self.offers[i].json
 
 
 def _metrics(info: dict, evaluation, drift) -> Metrics:
-    def records(frame):
-        return frame.astype(object).where(frame.notna(), None).to_dict("records")
-
     return Metrics(
         model_version=info["model_version"],
         run_date=info["run_date"],
@@ -256,16 +252,14 @@ def _metrics(info: dict, evaluation, drift) -> Metrics:
                 method=r["method"],
                 subset=r["subset"],
                 metric=r["metric"],
-                value=_none_if_nan(r["metric_value"]),
-                ci_low=_none_if_nan(r["ci_low"]),
-                ci_high=_none_if_nan(r["ci_high"]),
-                customers=_none_if_nan(r["customers"]),
+                value=r["metric_value"],
+                ci_low=r["ci_low"],
+                ci_high=r["ci_high"],
+                customers=r["customers"],
             )
-            for r in records(evaluation)
+            for r in _records(evaluation)
         ],
         drift_run_date=drift.run_date.iloc[0] if len(drift) else None,
         retrain_recommended=bool(drift.retrain_recommended.any()) if len(drift) else None,
-        drift=[
-            DriftRow(feature=r["feature"], psi=_none_if_nan(r["psi"]), severity=r["severity"]) for r in records(drift)
-        ],
+        drift=[DriftRow(feature=r["feature"], psi=r["psi"], severity=r["severity"]) for r in _records(drift)],
     )
