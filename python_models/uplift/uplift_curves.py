@@ -1,9 +1,11 @@
 """Each method's Qini curve on the randomised impressions after the cutoff, at 101 shares of
-the population (logic: metro_offers.uplift.evaluation.qini_curves), for the dashboard."""
+the population (logic: metro_offers.uplift.evaluation.qini_curves), for the dashboard:
+computed and stored by uplift_metrics (the same study, metro_offers.studies)."""
 
 from pathlib import Path
 
-from metro_offers.uplift.evaluation import qini_curves, targeting_inputs
+from metro_offers.studies import stored_result
+from metro_offers.uplift import store
 from metro_offers.uplift.tables import typed_table
 
 COLUMNS = {"method": "string", "population_share": "float64", "qini": "float64"}
@@ -12,9 +14,10 @@ COLUMNS = {"method": "string", "population_share": "float64", "qini": "float64"}
 def model(dbt, session):
     dbt.config(materialized="table")
     meta = dbt.config.get("meta")
-    predictions = dbt.ref("uplift_scores").df()
-    if predictions.empty:
+    dbt.ref("uplift_metrics")  # which stores the curves
+    registry = dbt.ref("uplift_training").df()
+    if registry.empty:
         return typed_table(None, COLUMNS)
-    truth_dir = Path(meta["truth_root"])  # truth_columns finds none where it does not exist
-    rows, scores = targeting_inputs(dbt.ref("uplift_examples"), predictions, truth_dir, int(meta["seed"]))
-    return typed_table(qini_curves(rows, scores, int(meta["seed"])), COLUMNS)
+    model_store = Path(meta["model_store_dir"])
+    stored = stored_result(model_store, store.HARNESS_STUDY, store.harness_key(meta, registry, model_store))
+    return typed_table(stored["curves"] if stored else None, COLUMNS)

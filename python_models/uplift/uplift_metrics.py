@@ -2,7 +2,8 @@
 after the cutoff, each learner's Qini coefficient, AUUC and uplift@10%/30% beside random
 targeting and, on synthetic data, the oracle; and, with the truth, what each policy's top-k
 lists of the evaluation pool would deliver (redemptions, incremental redemptions, incremental
-margin). Empty when uplift was not estimated (no randomised control group)."""
+margin). Also each method's Qini curve, read by uplift_curves. On the study schedule
+(metro_offers.studies). Empty when uplift was not estimated (no randomised control group)."""
 
 from pathlib import Path
 
@@ -14,8 +15,9 @@ from metro_offers.pools import EVALUATION_POOL
 from metro_offers.ranking.features import feature_matrix
 from metro_offers.ranking.registry import live_entry
 from metro_offers.ranking.scoring import score_candidates
+from metro_offers.studies import scheduled
 from metro_offers.uplift import store
-from metro_offers.uplift.evaluation import evaluate_lists, evaluate_targeting, targeting_inputs
+from metro_offers.uplift.evaluation import evaluate_lists, evaluate_targeting, qini_curves, targeting_inputs
 from metro_offers.uplift.tables import typed_table
 
 COLUMNS = {
@@ -61,16 +63,23 @@ def model(dbt, session):
     registry = dbt.ref("uplift_training").df()
     if registry.empty:
         return typed_table(None, COLUMNS)
-    truth_dir = Path(meta["truth_root"])  # truth_columns finds none where it does not exist
-    samples, seed = int(meta["bootstrap_samples"]), int(meta["seed"])
-    rows, scores = targeting_inputs(dbt.ref("uplift_examples"), dbt.ref("uplift_scores").df(), truth_dir, seed)
-    print(f"[uplift] judging {len(scores)} methods on {len(rows):,} impressions ({int((~rows.shown).sum()):,} control)")
-    parts = [evaluate_targeting(rows, scores, samples, seed)]
-    pool = list_pool(dbt, meta, registry, truth_dir)
-    if pool is None:
-        print("[uplift] no truth for the evaluation pool: the policies' top-k lists are not scored")
-    else:
-        parts.append(evaluate_lists(pool, int(meta["k"]), samples, seed))
-    result = pd.concat(parts, ignore_index=True)
-    result["value"] = result["value"].replace([np.inf, -np.inf], np.nan)
-    return typed_table(result, COLUMNS)
+    model_store = Path(meta["model_store_dir"])
+
+    def judge() -> dict[str, pd.DataFrame]:
+        truth_dir = Path(meta["truth_root"])  # truth_columns finds none where it does not exist
+        samples, seed = int(meta["bootstrap_samples"]), int(meta["seed"])
+        rows, scores = targeting_inputs(dbt.ref("uplift_examples"), dbt.ref("uplift_scores").df(), truth_dir, seed)
+        control = int((~rows.shown).sum())
+        print(f"[uplift] judging {len(scores)} methods on {len(rows):,} impressions ({control:,} control)")
+        parts = [evaluate_targeting(rows, scores, samples, seed)]
+        pool = list_pool(dbt, meta, registry, truth_dir)
+        if pool is None:
+            print("[uplift] no truth for the evaluation pool: the policies' top-k lists are not scored")
+        else:
+            parts.append(evaluate_lists(pool, int(meta["k"]), samples, seed))
+        result = pd.concat(parts, ignore_index=True)
+        result["value"] = result["value"].replace([np.inf, -np.inf], np.nan)
+        return {"metrics": result, "curves": qini_curves(rows, scores, seed)}
+
+    key = store.harness_key(meta, registry, model_store)
+    return typed_table(scheduled(model_store, store.HARNESS_STUDY, key, judge)["metrics"], COLUMNS)

@@ -21,6 +21,8 @@ import pandas as pd
 
 from metro_offers.ranking.features import CATEGORICAL_FEATURES, feature_matrix
 
+BINNING_DIGITS = 9
+
 
 def psi(reference: np.ndarray, current: np.ndarray, floor: float) -> float:
     """PSI of two share vectors over the same bins (each summing to 1)."""
@@ -44,16 +46,29 @@ def reference_distribution(x: pd.DataFrame, bins: int) -> dict:
     return reference
 
 
+def significant(x: np.ndarray, digits: int = BINNING_DIGITS) -> np.ndarray:
+    """``x`` rounded to ``digits`` significant digits (zeros, infinities and NaN kept)."""
+    x = np.asarray(x, dtype=float)
+    rounded = x.copy()
+    finite = np.isfinite(x) & (x != 0)
+    scale = 10.0 ** (digits - 1 - np.floor(np.log10(np.abs(x[finite]))))
+    rounded[finite] = np.round(x[finite] * scale) / scale
+    return rounded
+
+
 def numeric_shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Shares of values in the bins between edges (outermost bins open-ended), then missing."""
+    """Shares of values in the bins between edges (outermost bins open-ended), then missing.
+    Values and edges are compared at BINNING_DIGITS significant digits: a feature that is a
+    parallel float sum differs in its last bits from build to build, and a value on a
+    quantile edge (the edges are data values) must not change bins with them."""
     values = np.asarray(values, dtype=float)
     missing = np.isnan(values)
     if len(edges) < 2:  # a constant (or empty) reference: one bin for every present value
         counts = np.array([(~missing).sum()])
     else:
-        open_edges = np.asarray(edges, dtype=float).copy()
+        open_edges = significant(np.asarray(edges, dtype=float))
         open_edges[0], open_edges[-1] = -np.inf, np.inf
-        counts = np.histogram(values[~missing], bins=open_edges)[0]
+        counts = np.histogram(significant(values[~missing]), bins=open_edges)[0]
     total = max(1, len(values))
     return np.append(counts / total, missing.sum() / total)
 

@@ -22,8 +22,6 @@ explore (not) relevant offers.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from pathlib import Path
 
 import numpy as np
@@ -44,12 +42,14 @@ from metro_offers.ranking.features import feature_matrix, ranker_features
 from metro_offers.ranking.rankers import RANKERS
 from metro_offers.ranking.registry import read_registry
 from metro_offers.ranking.selection import fit_ranker
+from metro_offers.studies import scheduled, stored_result, study_key
 
 # the reference methods besides the rankers (named with their labels in seeds/evaluation_methods.csv)
 RANDOM, ORACLE = "random", "oracle"
 LIST_METRICS = ("ndcg", "precision", "recall", "mrr", "map", "hit_rate")
 ACTIVE_DAYS = 90  # "active customer" for the second AUC: ordered in the 90 days before
 AUC_SUBSETS = ("pool_rows", "active_customers_pool_rows")
+EVALUATION_STUDY = "offline_evaluation"  # its folder in <model_store_dir>/studies
 
 
 # ---------------------------------------------------------------- inputs
@@ -274,24 +274,34 @@ def curve_points(method: str, labels: np.ndarray, score: np.ndarray) -> pd.DataF
     return pd.concat(frames, ignore_index=True)
 
 
-def settings_key(settings: dict) -> str:
-    """A short hash of the settings an evaluation depends on (cache key)."""
-    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
-
-
 def evaluation_settings(meta: dict) -> dict:
-    """The settings an evaluation depends on, from a Python model's meta (dbt vars): they key
-    its cache, so changing one re-evaluates."""
+    """The settings an evaluation depends on, from a Python model's meta (dbt vars)."""
     run_date = dt.date.fromisoformat(meta["run_date"])
     cutoff = run_date - dt.timedelta(days=int(meta["evaluation_holdout_days"]))
     return {
         "run_date": str(run_date),
         "cutoff": str(cutoff),
+        "study_every_days": int(meta["study_every_days"]),
         "k": int(meta["k"]),
         "bootstrap_samples": int(meta["bootstrap_samples"]),
         "seed": int(meta["seed"]),
         "max_lists_per_pool": int(meta["ranker_max_lists_per_pool"]),
     }
+
+
+def evaluation_key(store: Path, settings: dict, external: pd.DataFrame | None) -> dict:
+    """The offline evaluation's study key (metro_offers.studies): the live model version, the
+    study period, the settings but the dates, and the external rankers' scores."""
+    entries = read_registry(store)
+    if not entries:
+        raise ValueError(f"no registered ranker in {store}: the evaluation belongs to a model version")
+    external_hash = None
+    if external is not None and len(external):
+        columns = ["method", "customer_id", "offer_id", "score"]
+        ordered = external[columns].sort_values(columns[:3])
+        external_hash = str(pd.util.hash_pandas_object(ordered, index=False).sum())
+    fixed = {name: value for name, value in settings.items() if name not in ("run_date", "cutoff")}
+    return study_key(settings, model_version=entries[-1]["model_version"], settings=fixed, external=external_hash)
 
 
 def offline_evaluation(
@@ -302,54 +312,36 @@ def offline_evaluation(
     external: pd.DataFrame | None = None,
     echo=print,
 ) -> pd.DataFrame:
-    """The evaluation of the live model version: computed once per version, settings and
-    external rankers' scores, and kept beside its artifact, so builds that reuse the model do
-    not repeat it (nor load its inputs). load_inputs() returns pool_examples (the training
-    and evaluation pools)."""
-    metrics_settings = settings  # external scores change the metrics, not the built-in rankers' curves
-    if external is not None and len(external):
-        columns = ["method", "customer_id", "offer_id", "score"]
-        ordered = external[columns].sort_values(columns[:3])
-        metrics_settings = {**settings, "external": str(pd.util.hash_pandas_object(ordered, index=False).sum())}
+    """The evaluation of the live model version, on the study schedule (metro_offers.studies):
+    builds of the same period and model version reuse it (and do not load its inputs).
+    load_inputs() returns pool_examples (the training and evaluation pools). The curves are
+    stored beside the metrics (evaluation_curves)."""
+    key = evaluation_key(store, settings, external)
+    entry = read_registry(store)[-1]
 
-    entries = read_registry(store)
-    if not entries:
-        raise ValueError(f"no registered ranker in {store}: the evaluation belongs to a model version")
-    version = entries[-1]["model_version"]
-    cache = _cache_path(entries[-1], metrics_settings, "offline_evaluation")
-    if cache.exists() and _cache_path(entries[-1], settings, "evaluation_curves").exists():
-        echo(f"[evaluate] reusing the evaluation of {version} ({cache.name})")
-        return pd.read_parquet(cache)
-    result, curves = evaluate(
-        load_inputs(),
-        entries[-1],
-        truth_dir,
-        settings["k"],
-        settings["bootstrap_samples"],
-        settings["seed"],
-        external=external,
-        echo=echo,
-    )
-    for frame in (result, curves):
-        frame.insert(0, "model_version", version)
-    result.insert(1, "run_date", dt.date.fromisoformat(settings["run_date"]))
-    result.insert(2, "evaluation_cutoff", dt.date.fromisoformat(settings["cutoff"]))
-    saves = ((curves, "evaluation_curves", settings), (result, "offline_evaluation", metrics_settings))
-    for frame, name, keyed in saves:  # the metrics last: they mark the evaluation done
-        target = _cache_path(entries[-1], keyed, name)
-        frame.to_parquet(target.with_suffix(".tmp"), index=False)
-        target.with_suffix(".tmp").replace(target)
-    return result
+    def compute() -> dict[str, pd.DataFrame]:
+        result, curves = evaluate(
+            load_inputs(),
+            entry,
+            truth_dir,
+            settings["k"],
+            settings["bootstrap_samples"],
+            settings["seed"],
+            external=external,
+            echo=echo,
+        )
+        for frame in (result, curves):
+            frame.insert(0, "model_version", entry["model_version"])
+        result.insert(1, "run_date", dt.date.fromisoformat(settings["run_date"]))
+        result.insert(2, "evaluation_cutoff", dt.date.fromisoformat(settings["cutoff"]))
+        return {"metrics": result, "curves": curves}
+
+    return scheduled(store, EVALUATION_STUDY, key, compute, echo=echo)["metrics"]
 
 
-def _cache_path(entry: dict, settings: dict, name: str) -> Path:
-    return Path(entry["artifact_path"]).parent / f"{name}_{settings_key(settings)}.parquet"
-
-
-def cached_curves(store: Path, settings: dict) -> pd.DataFrame:
-    """The ROC and precision-recall curves saved by the live version's evaluation."""
-    entries = read_registry(store)
-    path = _cache_path(entries[-1], settings, "evaluation_curves") if entries else None
-    if path is None or not path.exists():
+def stored_curves(store: Path, settings: dict, external: pd.DataFrame | None) -> pd.DataFrame:
+    """The ROC and precision-recall curves the live version's evaluation stored."""
+    if not read_registry(store):
         return pd.DataFrame(columns=["model_version", *CURVE_COLUMNS])
-    return pd.read_parquet(path)
+    stored = stored_result(store, EVALUATION_STUDY, evaluation_key(store, settings, external))
+    return stored["curves"] if stored else pd.DataFrame(columns=["model_version", *CURVE_COLUMNS])

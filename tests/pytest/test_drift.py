@@ -36,6 +36,18 @@ def test_psi_by_hand():
     assert disjoint == pytest.approx(18.4188, abs=1e-3)
 
 
+def test_a_value_on_a_bin_edge_stays_in_its_bin_whatever_its_last_bits():
+    # 0.1 + 0.2 is 0.30000000000000004: a parallel sum in another order gives 0.3
+    edges = np.array([0.0, 0.3, 1.0])
+    for noisy in (0.1 + 0.2, 0.3, np.nextafter(0.3, 0)):
+        np.testing.assert_allclose(drift.numeric_shares(np.array([noisy, 0.5]), edges), [0.0, 1.0, 0.0])
+    # a real difference (the 8th significant digit) still moves it
+    np.testing.assert_allclose(drift.numeric_shares(np.array([0.29999999, 0.5]), edges), [0.5, 0.5, 0.0])
+    np.testing.assert_array_equal(
+        drift.significant(np.array([123456789012.0, -0.000123456789012, 0.0])), [123456789000.0, -0.000123456789, 0.0]
+    )
+
+
 def test_numeric_shares_use_open_outer_bins_and_a_missing_bin():
     # edges 1, 2, 3 -> bins (-inf, 2) and [2, inf); 0 and 9 fall in the open outer bins
     shares = drift.numeric_shares(np.array([0.0, 1.0, 2.0, 3.0, 9.0, np.nan, np.nan, 1.5]), np.array([1.0, 2.0, 3.0]))

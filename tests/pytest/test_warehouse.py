@@ -24,7 +24,10 @@ from metro_offers.pools import EVALUATION_POOL, SERVING_POOL
 from metro_offers.ranking.rankers import RANKERS
 from metro_offers.reference import project_root
 from metro_offers.snapshot import default_snapshot_path
+from metro_offers.studies import study_period
 from metro_offers.uplift.decision import expected_incremental_margin
+from metro_offers.var_settings import project_vars
+from metro_offers.warehouse_diff import IDENTICAL, ROUNDED_EQUAL, compare_warehouses
 
 from conftest import BUILT_VARS, CLI, CONFIG, query, run_cli, run_dbt
 
@@ -311,7 +314,7 @@ def test_rebuilding_the_same_date_changes_nothing(built):
     before = [query(warehouse, sql) for sql in queries]
     result = run_cli("build", "--data-dir", str(data), "--skip-validation", *BUILT_VARS, warehouse=warehouse)
     assert "[ranker] training" not in result.stdout  # the registered model is reused
-    assert "[evaluate] reusing the evaluation" in result.stdout  # and so is its evaluation
+    assert "[study] offline_evaluation: reusing" in result.stdout  # and so is its evaluation
     for sql, frame in zip(queries, before, strict=True):
         pd.testing.assert_frame_equal(frame, query(warehouse, sql))
 
@@ -446,6 +449,35 @@ def test_daily_run_lands_a_day_builds_and_logs_the_run_once_per_build(built, tmp
         "daily", "--date", str(day + dt.timedelta(days=2)), "--data-dir", str(copy), warehouse=warehouse, check=False
     )
     assert skipped.returncode != 0 and "next day to land is" in skipped.stderr
+
+
+def test_daily_runs_give_the_warehouse_a_full_rebuild_gives(built, tmp_path):
+    """Three days landed one by one with `daily` (the last one inside the study period the
+    second opened, so it reuses the evaluations and studies), then the last day built in a
+    fresh warehouse with the models the daily runs kept: every table equal, up to the last
+    bits of DuckDB's parallel float sums."""
+    data, _, _, _ = built
+    copy, warehouse = tmp_path / "data", tmp_path / "daily.duckdb"
+    shutil.copytree(data, copy)
+    days = [CONFIG.end_date + dt.timedelta(days=offset) for offset in (1, 2, 3)]
+    assert [study_period(day, project_vars()["study_every_days"]) for day in days[1:]] == [str(days[1])] * 2
+    runs = [run_cli("daily", "--date", str(day), "--data-dir", str(copy), warehouse=warehouse) for day in days]
+    reused = {line.split()[1].rstrip(":") for line in runs[-1].stdout.splitlines() if line.startswith("[study]")}
+    expected = {"next_basket_harness", "uplift_scores"}  # their models did not change that day
+    if "[ranker] registered" not in runs[-1].stdout:  # nor the ranker (drift may retrain it on small data)
+        expected |= {"offline_evaluation", "uplift_harness", "bandit_simulation", "bandit_ope"}
+    assert expected <= reused, runs[-1].stdout[-3000:]
+    fresh = tmp_path / "fresh.duckdb"
+    shutil.copytree(warehouse.with_suffix(".models"), fresh.with_suffix(".models"))
+    run_cli("build", "--data-dir", str(copy), "--run-date", str(days[-1]), "--skip-validation", warehouse=fresh)
+    verdicts = compare_warehouses(warehouse, fresh)
+    assert len(verdicts) > 90
+    # the drift log keeps a row per feature and run date: the daily warehouse has every day's
+    assert {table: v for table, v in verdicts.items() if v not in (IDENTICAL, ROUNDED_EQUAL)}.keys() <= {
+        "marts.drift_log"
+    }
+    last_day = f"select * from marts.drift_log where run_date = '{days[-1]}' order by feature"
+    pd.testing.assert_frame_equal(query(warehouse, last_day), query(fresh, last_day), rtol=1e-9)
 
 
 def test_drift_is_logged_per_run_date_and_retrains_when_it_recommends(drift_builds):

@@ -10,7 +10,7 @@ days as (
         policy,
         seed,
         day,
-        cast({{ dbt.dateadd('day', 'day', run_date()) }} as date) as simulation_date,
+        simulation_date,
         visitors,
         shown,
         redemptions,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+from metro_offers import studies
 from metro_offers.bandit.posteriors import BetaPrior
+from metro_offers.ranking.registry import live_entry
 from metro_offers.var_settings import settings_from_vars
 
 
@@ -43,3 +46,12 @@ def policy_settings(values: dict) -> PolicySettings:
 
 def simulation_settings(values: dict) -> SimulationSettings:
     return settings_from_vars(SimulationSettings, "bandit", values)
+
+
+def study_key(meta: dict) -> dict:
+    """The bandit studies' key (metro_offers.studies): the live ranker the policies build on
+    and every bandit setting. The simulation starts at the run date of the period's first
+    build; later builds of the period reuse it."""
+    ranker = live_entry(Path(meta["model_store_dir"]))
+    settings = {name: value for name, value in meta.items() if name.startswith("bandit_")}
+    return studies.study_key(meta, ranker_model_version=ranker["model_version"] if ranker else None, settings=settings)

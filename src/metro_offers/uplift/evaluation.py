@@ -39,15 +39,18 @@ def _row(evaluation, method, metric, value, rows, low=np.nan, high=np.nan) -> di
 
 
 def targeting_inputs(examples, predictions: pd.DataFrame, truth_dir, seed: int):
-    """The evaluation impressions of ``examples`` (uplift_examples, a DuckDB relation), with
-    true_uplift when the truth covers them, and every method's score aligned to them.
-    ``predictions``: uplift_scores (impression_id, learner, uplift)."""
+    """The evaluation impressions of ``examples`` (uplift_examples, a DuckDB relation) that
+    ``predictions`` scored (uplift_scores: impression_id, learner, uplift; on the study
+    schedule it may come from an earlier build of the period, whose impressions are a subset
+    of today's), with true_uplift when the truth covers them, and every method's score
+    aligned to them."""
     rows = (
         examples.filter("split = 'evaluation'")
         .project("impression_id, customer_id, offer_id, shown, bought_offer_products")
         .order("impression_id")
         .df()
     )
+    rows = rows[rows.impression_id.isin(predictions.impression_id)].reset_index(drop=True)
     truth = truth_columns(truth_dir, rows, ("true_uplift",))
     if truth is not None:
         rows = rows.assign(true_uplift=truth["true_uplift"].to_numpy())

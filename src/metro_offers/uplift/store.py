@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from metro_offers.anchors import anchor_dir, prune, replace_dir, retrain_reason
-from metro_offers.ranking.registry import data_fingerprint
+from metro_offers.ranking.registry import data_fingerprint, live_entry
+from metro_offers.studies import study_key
 from metro_offers.uplift.learners import LEARNERS, UpliftLearner, UpliftSettings
 
 KIND = "uplift"
@@ -131,3 +132,24 @@ def registry_frame(store: Path, cutoff: dt.date, serving: str) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=list(REGISTRY_COLUMNS))
+
+
+def study_parts(registry: pd.DataFrame) -> dict:
+    """What the uplift studies' keys (metro_offers.studies) hold of the learners judged: their
+    version (one per cutoff) and which one serves."""
+    return {"uplift_model_version": str(registry.model_version.iloc[0]), "serving_learner": serving_name(registry)}
+
+
+HARNESS_STUDY = "uplift_harness"  # uplift_metrics computes it (metrics and Qini curves), uplift_curves reads it
+
+
+def harness_key(meta: dict, registry: pd.DataFrame, model_store: Path) -> dict:
+    """The harness's study key: the learners, the live ranker (its top-k lists are scored)
+    and the evaluation settings."""
+    ranker = live_entry(model_store)
+    return study_key(
+        meta,
+        **study_parts(registry),
+        ranker_model_version=ranker["model_version"] if ranker else None,
+        settings={name: int(meta[name]) for name in ("k", "bootstrap_samples", "seed")},
+    )

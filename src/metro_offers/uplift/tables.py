@@ -7,11 +7,17 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 
-ARROW_TYPES = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_()}
+ARROW_TYPES = {
+    "string": pa.string(),
+    "int64": pa.int64(),
+    "float64": pa.float64(),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
+}
 
 
 def typed_table(frame: pd.DataFrame | None, columns: dict[str, str]) -> pa.Table:
-    """``frame``'s ``columns`` (name -> string, int64, float64 or bool) as an Arrow table;
+    """``frame``'s ``columns`` (name -> string, int64, float64, bool or date) as an Arrow table;
     an empty table of that schema when there is no frame or no row."""
     schema = pa.schema([(name, ARROW_TYPES[kind]) for name, kind in columns.items()])
     if frame is None or frame.empty:

@@ -1,0 +1,116 @@
+"""What a daily run costs beside a full build, and whether it gives the same warehouse.
+
+On a copy of a landing zone (a generated history), in one run on one machine:
+
+1. ``full_build``: `metro-offers build` at the landing's default run date R, in a fresh
+   warehouse with an empty model store (every model is trained);
+2. ``daily_R+i``: `metro-offers daily --date R+i` for i = 0 .. days-1 on that warehouse and
+   store: each lands day R+i and builds as of it (day R lands the first day after the history
+   and builds as of R again; R+1 onwards are the nightly job's case). A run on the first day of
+   a study period (var study_every_days) recomputes the evaluations and studies;
+3. ``full_rebuild``: `metro-offers build` as of the last daily run's date in a fresh warehouse
+   with a copy of the daily runs' model store (the models the daily runs kept), then every
+   table of the two warehouses compared (metro_offers.warehouse_diff): identical, equal after
+   rounding doubles to 9 significant digits (DuckDB's parallel float sums differ in the last
+   bits between runs), or different (rows only in one of them).
+
+Each step: wall seconds, peak resident memory of the step's largest process (GNU time), and
+its slowest dbt nodes (run_results.json).
+
+    python bench/daily_run.py --data-dir data --days 3 --name 50k_default
+
+Writes bench/results/daily_run_<name>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from metro_offers.warehouse_diff import compare_warehouses
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = str(Path(sys.executable).parent / "metro-offers")
+SLOWEST = 12
+
+
+def step(workdir: Path, name: str, warehouse: Path, store: Path, args: list[str]) -> dict:
+    """Run one CLI command with its own warehouse, store and dbt target; time and memory."""
+    target = workdir / f"target_{name}"
+    env = {
+        **os.environ,
+        "METRO_WAREHOUSE": str(warehouse),
+        "METRO_MODEL_STORE": str(store),
+        "DBT_TARGET_PATH": str(target),
+        "DBT_LOG_PATH": str(workdir / "logs"),
+    }
+    usage = workdir / f"{name}.time"
+    command = ["/usr/bin/time", "-f", "%e %M", "-o", str(usage), CLI, *args]
+    started = time.perf_counter()
+    completed = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    (workdir / f"{name}.log").write_text(completed.stdout + completed.stderr)
+    if completed.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
+    peak_kib = int(usage.read_text().split()[-1])
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    slowest = sorted(results, key=lambda r: -r["execution_time"])[:SLOWEST]
+    return {
+        "command": f"metro-offers {' '.join(args)}",
+        "seconds": round(seconds, 1),
+        "peak_rss_gib": round(peak_kib / 2**20, 2),
+        "dbt_node_seconds_total": round(sum(r["execution_time"] for r in results), 1),
+        "slowest_nodes": {r["unique_id"].split(".")[-1]: round(r["execution_time"], 1) for r in slowest},
+        "study_lines": [line for line in completed.stdout.splitlines() if line.startswith("[study]")],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "data")
+    parser.add_argument("--days", type=int, default=3, help="daily runs after the full build")
+    parser.add_argument("--name", required=True)
+    args = parser.parse_args()
+    manifest = json.loads((args.data_dir / "raw" / "_manifest.json").read_text())
+    if manifest["days_appended"]:
+        raise SystemExit(f"{args.data_dir} has appended days: give a landing zone that holds only its history")
+    run_date = dt.date.fromisoformat(manifest["default_run_date"])
+    report = {"name": args.name, "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    report["row_counts"] = manifest["row_counts"]
+    with tempfile.TemporaryDirectory(prefix="daily_run_") as tmp:
+        workdir = Path(tmp)
+        data = workdir / "data"
+        shutil.copytree(args.data_dir, data)
+        warehouse, store = workdir / "daily.duckdb", workdir / "daily_models"
+        steps = {"full_build": step(workdir, "full_build", warehouse, store, ["build", "--data-dir", str(data)])}
+        print(f"full_build: {steps['full_build']['seconds']} s", flush=True)
+        day = run_date
+        for offset in range(args.days):
+            day = run_date + dt.timedelta(days=offset)
+            name = f"daily_{day}"
+            steps[name] = step(workdir, name, warehouse, store, ["daily", "--date", str(day), "--data-dir", str(data)])
+            print(f"{name}: {steps[name]['seconds']} s", flush=True)
+        fresh, fresh_store = workdir / "full.duckdb", workdir / "full_models"
+        shutil.copytree(store, fresh_store)
+        arguments = ["build", "--data-dir", str(data), "--run-date", str(day), "--skip-validation"]
+        steps["full_rebuild"] = step(workdir, "full_rebuild", fresh, fresh_store, arguments)
+        print(f"full_rebuild: {steps['full_rebuild']['seconds']} s", flush=True)
+        report["steps"] = steps
+        report["last_daily_vs_full_rebuild"] = compare_warehouses(warehouse, fresh)
+    verdicts = [v if not v.startswith("differ") else "differ" for v in report["last_daily_vs_full_rebuild"].values()]
+    report["summary"] = {verdict: verdicts.count(verdict) for verdict in sorted(set(verdicts))}
+    out = ROOT / "bench" / "results" / f"daily_run_{args.name}.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report["summary"]), f"-> {out}")
+
+
+if __name__ == "__main__":
+    main()
