@@ -12,14 +12,17 @@ On a copy of a landing zone (a generated history), in one run on one machine:
    with a copy of the daily runs' model store (the models the daily runs kept), then every
    table of the two warehouses compared (metro_offers.warehouse_diff): identical, equal after
    rounding doubles to 9 significant digits (DuckDB's parallel float sums differ in the last
-   bits between runs), or different (rows only in one of them).
+   bits between runs), or different (rows only in one of them);
+4. ``full_rebuild_again``: the same rebuild once more, compared with the first: the control,
+   what differs between two runs of one and the same build.
 
 Each step: wall seconds, peak resident memory of the step's largest process (GNU time), and
 its slowest dbt nodes (run_results.json).
 
     python bench/daily_run.py --data-dir data --days 3 --name 50k_default
 
-Writes bench/results/daily_run_<name>.json.
+Writes bench/results/daily_run_<name>.json and, for the name 50k_default, the README's
+`daily-run` section (`--readme-from FILE` redraws it from a saved result).
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ import time
 from pathlib import Path
 
 from metro_offers.warehouse_diff import compare_warehouses
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from readme_sections import write_section  # noqa: E402 - bench/ is not a package
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).parent / "metro-offers")
@@ -73,12 +79,58 @@ def step(workdir: Path, name: str, warehouse: Path, store: Path, args: list[str]
     }
 
 
+def summary(verdicts: dict[str, str]) -> dict[str, int]:
+    kinds = [verdict if not verdict.startswith("differ") else "differ" for verdict in verdicts.values()]
+    return {kind: kinds.count(kind) for kind in sorted(set(kinds))}
+
+
+def readme_section(report: dict) -> str:
+    steps = report["steps"]
+    full = steps["full_build"]["seconds"]
+    lines = [
+        f"Measured {report['measured_at']} by `python bench/daily_run.py --data-dir data --days "
+        f"{sum(name.startswith('daily_') for name in steps)} --name {report['name']}` (default data set, "
+        f"{report['row_counts']['customers']:,} customers, {report['row_counts']['order_items']:,} order lines; "
+        "2 cores), one run:",
+        "",
+        "| step | seconds | share of the full build | peak RSS GiB | dbt node seconds | studies reused "
+        "| slowest dbt nodes |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, step in steps.items():
+        reused = sum("reusing" in line for line in step["study_lines"])
+        slowest = ", ".join(f"{node} {seconds:.0f}" for node, seconds in list(step["slowest_nodes"].items())[:4])
+        lines.append(
+            f"| {name} | {step['seconds']:.1f} | {step['seconds'] / full:.0%} | {step['peak_rss_gib']:.1f} | "
+            f"{step['dbt_node_seconds_total']:.0f} | {reused} | {slowest} |"
+        )
+    for title, verdicts in (
+        ("Last daily run's warehouse against the full rebuild of the same day", "last_daily_vs_full_rebuild"),
+        ("Control, the full rebuild against the same rebuild run again", "full_rebuild_vs_again"),
+    ):
+        if verdicts not in report:
+            continue
+        counts = ", ".join(f"{kind}: {count}" for kind, count in summary(report[verdicts]).items())
+        differing = {t: v for t, v in report[verdicts].items() if v.startswith("differ")}
+        lines += ["", f"{title}, per table: {counts}."]
+        if differing:
+            lines.append("Differing: " + "; ".join(f"`{t}` {v}" for t, v in differing.items()) + ".")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=ROOT / "data")
     parser.add_argument("--days", type=int, default=3, help="daily runs after the full build")
-    parser.add_argument("--name", required=True)
+    parser.add_argument("--name")
+    parser.add_argument("--readme-from", type=Path, help="redraw the README section from a saved result")
+    parser.add_argument("--keep", type=Path, help="copy the warehouses here for inspection")
     args = parser.parse_args()
+    if args.readme_from:
+        write_section("daily-run", readme_section(json.loads(args.readme_from.read_text())))
+        return
+    if not args.name:
+        parser.error("--name is required")
     manifest = json.loads((args.data_dir / "raw" / "_manifest.json").read_text())
     if manifest["days_appended"]:
         raise SystemExit(f"{args.data_dir} has appended days: give a landing zone that holds only its history")
@@ -103,13 +155,24 @@ def main() -> None:
         arguments = ["build", "--data-dir", str(data), "--run-date", str(day), "--skip-validation"]
         steps["full_rebuild"] = step(workdir, "full_rebuild", fresh, fresh_store, arguments)
         print(f"full_rebuild: {steps['full_rebuild']['seconds']} s", flush=True)
+        # The control: the same rebuild again shows what differs between two runs of one build.
+        again, again_store = workdir / "again.duckdb", workdir / "again_models"
+        shutil.copytree(store, again_store)
+        steps["full_rebuild_again"] = step(workdir, "full_rebuild_again", again, again_store, arguments)
         report["steps"] = steps
         report["last_daily_vs_full_rebuild"] = compare_warehouses(warehouse, fresh)
-    verdicts = [v if not v.startswith("differ") else "differ" for v in report["last_daily_vs_full_rebuild"].values()]
-    report["summary"] = {verdict: verdicts.count(verdict) for verdict in sorted(set(verdicts))}
+        report["full_rebuild_vs_again"] = compare_warehouses(fresh, again)
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            for path in (warehouse, fresh, again):
+                shutil.copy2(path, args.keep / path.name)
+    report["summary"] = summary(report["last_daily_vs_full_rebuild"])
+    report["control_summary"] = summary(report["full_rebuild_vs_again"])
     out = ROOT / "bench" / "results" / f"daily_run_{args.name}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report["summary"]), f"-> {out}")
+    if args.name == "50k_default":
+        write_section("daily-run", readme_section(report))
 
 
 if __name__ == "__main__":

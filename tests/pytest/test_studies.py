@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from metro_offers.studies import scheduled, stored_result, study_key, study_period
-from metro_offers.warehouse_diff import IDENTICAL, ONE_SIDED, ROUNDED_EQUAL, compare_warehouses
+from metro_offers.warehouse_diff import IDENTICAL, NEAR_EQUAL, ONE_SIDED, compare_warehouses
 
 
 @pytest.mark.parametrize(
@@ -92,11 +92,11 @@ def test_warehouses_are_compared_table_by_table(tmp_path):
     assert verdicts == {
         "marts.changed": "differ: 2 of 1 rows",
         "marts.extra": ONE_SIDED,
-        "marts.noisy": ROUNDED_EQUAL,
+        "marts.noisy": NEAR_EQUAL,
         "marts.same": IDENTICAL,
     }
     # a difference at the 6th significant digit is a difference at 9 digits, not at 5
     with duckdb.connect(str(second)) as con:
         con.execute("update marts.noisy set score = 0.1000001")
     assert compare_warehouses(first, second)["marts.noisy"] == "differ: 2 of 1 rows"
-    assert compare_warehouses(first, second, digits=5)["marts.noisy"] == ROUNDED_EQUAL
+    assert compare_warehouses(first, second, digits=5)["marts.noisy"] == NEAR_EQUAL

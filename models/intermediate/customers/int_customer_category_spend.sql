@@ -5,7 +5,16 @@
 -- with ASOF joins at the as-of date and at the window's start; the window's spend is their
 -- difference. (A range join of every request with every earlier purchase day was the slowest
 -- model of the build.)
-with daily as (
+-- Incremental: each run computes only new pairs and those the landed data since its last run
+-- touches (macros/as_of_increments.sql).
+{% set touched, settings = ['orders'], ['feature_lookback_days'] %}
+{{ config(**as_of_model_config(touched, settings)) }}
+
+with requests_to_compute as (
+    {{ as_of_requests() }}
+),
+
+daily as (
     select
         customer_id,
         category_id,
@@ -44,7 +53,7 @@ request_categories as (
         requests.as_of_date,
         first_purchases.category_id,
         {{ dbt.dateadd('day', -1 * var('feature_lookback_days'), 'requests.as_of_date') }} as window_start
-    from {{ ref('int_feature_requests') }} as requests
+    from requests_to_compute as requests
     inner join first_purchases
         on
             requests.customer_id = first_purchases.customer_id

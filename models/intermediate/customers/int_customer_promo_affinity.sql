@@ -2,12 +2,21 @@
 -- as-of date, smoothed towards the global rate before the as-of date with var
 -- promo_affinity_prior_strength pseudo-impressions, so a customer shown nothing gets the
 -- global rate rather than 0/0.
-with shown as (
+-- Incremental: each run computes only new pairs and those the landed data since its last run
+-- touches (macros/as_of_increments.sql).
+{% set touched, settings = ['offer_activity'], ['promo_affinity_prior_strength'] %}
+{{ config(**as_of_model_config(touched, settings)) }}
+
+with requests_to_compute as (
+    {{ as_of_requests() }}
+),
+
+shown as (
     select
         requests.customer_id,
         requests.as_of_date,
         count(impressions.impression_id) as impressions_shown
-    from {{ ref('int_feature_requests') }} as requests
+    from requests_to_compute as requests
     left join {{ ref('stg_metro__impressions') }} as impressions
         on
             requests.customer_id = impressions.customer_id
@@ -21,7 +30,7 @@ redeemed as (
         requests.customer_id,
         requests.as_of_date,
         count(redemptions.redemption_id) as redemptions
-    from {{ ref('int_feature_requests') }} as requests
+    from requests_to_compute as requests
     left join {{ ref('stg_metro__redemptions') }} as redemptions
         on
             requests.customer_id = redemptions.customer_id
@@ -32,7 +41,7 @@ redeemed as (
 -- the prior is point-in-time too: the global rate before each as-of date
 global_rate as (
     {{ redemption_rate_before(
-        "(select distinct as_of_date from " ~ ref('int_feature_requests') ~ ")",
+        "(select distinct as_of_date from requests_to_compute)",
         ref('int_offer_daily_activity')
     ) }}
 )

@@ -2,7 +2,16 @@
 -- strictly before the as-of date. Recency counts from the last order ever before it (null
 -- without orders); frequency, monetary and the basket mix cover the var
 -- feature_lookback_days window ending the day before it.
-with windowed as (
+-- Incremental: each run computes only new pairs and those the landed data since its last run
+-- touches (macros/as_of_increments.sql).
+{% set touched, settings = ['orders'], ['feature_lookback_days'] %}
+{{ config(**as_of_model_config(touched, settings)) }}
+
+with requests_to_compute as (
+    {{ as_of_requests() }}
+),
+
+windowed as (
     select
         requests.customer_id,
         requests.as_of_date,
@@ -14,7 +23,7 @@ with windowed as (
         orders.promo_lines,
         orders.order_date >= {{ dbt.dateadd('day', -1 * var('feature_lookback_days'), 'requests.as_of_date') }}
             as in_window
-    from {{ ref('int_feature_requests') }} as requests
+    from requests_to_compute as requests
     left join {{ ref('int_customer_orders') }} as orders
         on requests.customer_id = orders.customer_id and requests.as_of_date > orders.order_date
 ),
