@@ -10,9 +10,9 @@ On a copy of a landing zone (a generated history), in one run on one machine:
    a study period (var study_every_days) recomputes the evaluations and studies;
 3. ``full_rebuild``: `metro-offers build` as of the last daily run's date in a fresh warehouse
    with a copy of the daily runs' model store (the models the daily runs kept), then every
-   table of the two warehouses compared (metro_offers.warehouse_diff): identical, equal after
-   rounding doubles to 9 significant digits (DuckDB's parallel float sums differ in the last
-   bits between runs), or different (rows only in one of them);
+   table of the two warehouses compared (metro_offers.warehouse_diff): identical, equal with
+   doubles within 1e-9 relative (DuckDB's parallel float sums differ in the last bits between
+   runs), or different (rows only in one of them);
 4. ``full_rebuild_again``: the same rebuild once more, compared with the first: the control,
    what differs between two runs of one and the same build.
 

@@ -81,9 +81,18 @@ def test_warehouses_are_compared_table_by_table(tmp_path):
             con.execute("create schema ops")
             con.execute("create table marts.same as select * from (values (1, 'a'), (2, 'b')) as t(id, name)")
             con.execute(
-                f"create table marts.noisy as select 1 as id, 0.1 + {noise} as score, 12345.678 + {noise}*1e4 as big"
+                f"create table marts.noisy as select 1 as id, (0.1 + {noise})::double as score, "
+                f"(12345.678 + {noise} * 1e4)::double as big"
             )
             con.execute(f"create table marts.changed as select {1 if noise else 2} as id, 1.5 as score")
+            # 413.7634375 (cents summed over 32 orders) sits on a rounding half at 9 digits: its
+            # neighbour one bit away rounds the other way, yet the two are equal within 1e-9
+            half = "413.7634375::double" if not noise else "nextafter(413.7634375::double, 500::double)"
+            con.execute(f"create table marts.on_a_half as select 7 as customer_id, {half} as avg_basket_value")
+            # no key (every column a double): compared rounded to 9 significant digits
+            con.execute(
+                f"create table marts.unkeyed as select (0.25 + {noise})::double as share, 2.0::double as weight"
+            )
             con.execute(f"create table ops.pipeline_runs as select {noise} as seconds")  # skipped by design
         if noise:
             with duckdb.connect(str(path)) as con:
@@ -93,10 +102,17 @@ def test_warehouses_are_compared_table_by_table(tmp_path):
         "marts.changed": "differ: 2 of 1 rows",
         "marts.extra": ONE_SIDED,
         "marts.noisy": NEAR_EQUAL,
+        "marts.on_a_half": NEAR_EQUAL,
         "marts.same": IDENTICAL,
+        "marts.unkeyed": NEAR_EQUAL,
     }
-    # a difference at the 6th significant digit is a difference at 9 digits, not at 5
+    # a difference of 1e-6 relative is one at a tolerance of 1e-9, not at 1e-5; a row of a key
+    # the other warehouse lacks counts once
     with duckdb.connect(str(second)) as con:
         con.execute("update marts.noisy set score = 0.1000001")
-    assert compare_warehouses(first, second)["marts.noisy"] == "differ: 2 of 1 rows"
-    assert compare_warehouses(first, second, digits=5)["marts.noisy"] == NEAR_EQUAL
+        con.execute("update marts.unkeyed set share = 0.2500001")
+        con.execute("insert into marts.on_a_half values (8, 1.0)")
+    verdicts = compare_warehouses(first, second)
+    assert verdicts["marts.noisy"] == verdicts["marts.unkeyed"] == "differ: 2 of 1 rows"
+    assert verdicts["marts.on_a_half"] == "differ: 1 of 1 rows"
+    assert compare_warehouses(first, second, tolerance=1e-5)["marts.noisy"] == NEAR_EQUAL
