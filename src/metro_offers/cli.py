@@ -247,7 +247,8 @@ def validate(data_dir) -> None:
 @vars_option("this build")
 @reports_pipeline_errors
 def build(run_date, data_dir, skip_validation, selector, overrides) -> None:
-    """Validate the landing zone, then dbt build the warehouse as of RUN_DATE."""
+    """Validate the landing zone, then dbt build the warehouse as of RUN_DATE (from scratch:
+    incremental models are fully refreshed; `daily` builds incrementally)."""
     from metro_offers.landing import read_manifest
 
     data_dir = (data_dir or pipeline.default_data_dir()).resolve()
@@ -325,7 +326,7 @@ def daily(day, data_dir) -> None:
         append_day(data_dir, day.date(), echo=click.echo)
     except (ValueError, FileNotFoundError) as error:
         raise click.ClickException(str(error)) from error
-    pipeline.build(data_dir, day.date(), validate_first=True, selector=None, echo=click.echo)
+    pipeline.build(data_dir, day.date(), validate_first=True, selector=None, echo=click.echo, incremental=True)
 
 
 @main.command()

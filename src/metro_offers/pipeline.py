@@ -100,14 +100,17 @@ def build(
     selector: str | None,
     extra_vars: dict | None = None,
     echo=print,
+    incremental: bool = False,
 ) -> None:
     """Validate the landing (unless told not to), dbt build as of ``as_of``, and publish the
-    snapshot when the whole warehouse was built."""
+    snapshot when the whole warehouse was built. Not ``incremental`` (a full build), the
+    incremental models are rebuilt from scratch (--full-refresh): the landing zone may have
+    been replaced since the warehouse was built."""
     started = time.perf_counter()
     raw_dir = data_dir / "raw"
     if validate_first:
         validate_landing(raw_dir, echo=echo)
-    args = ["build"] + (["--select", selector] if selector else [])
+    args = ["build"] + (["--select", selector] if selector else []) + ([] if incremental else ["--full-refresh"])
     dbt_variables = {"run_date": str(as_of), "raw_root": str(raw_dir), "truth_root": str(data_dir / "truth")}
     dbt_variables["dataset"] = dataset_kind(data_dir)
     run_dbt(args, {**dbt_variables, **model_store_var(), **(extra_vars or {})}, echo=echo)
