@@ -2,15 +2,14 @@
     Incremental as-of feature models. Each row of such a model is the features of one
     (customer, as-of date) pair of int_feature_requests, computed from data strictly before
     the as-of date, so a stored row stays right until data before its date changes. A run
-    therefore computes only:
-      - the requested pairs the model does not hold yet (today's serving and evaluation
-        pools, the new training weeks), and
-      - every requested pair dated after the earliest day that the batches landed since the
-        model's last run touch (a late or corrected row, a re-landed customer, product or
-        offer that changes which rows are accepted),
-    and forgets pairs no longer requested. Everything is recomputed when the model's code or
-    settings changed since its last run (or with --full-refresh). What a model has seen (the
-    landed batches, a fingerprint of its code and settings) is kept in ops.as_of_watermarks.
+    therefore first forgets (pre-hook as_of_forget_touched) every pair dated after the
+    earliest day that the batches landed since the model's last run touch (a late or
+    corrected row, a re-landed customer, product or offer that changes which rows are
+    accepted), then computes the requested pairs it does not hold (today's serving and
+    evaluation pools, new training weeks, the forgotten ones), and forgets pairs no longer
+    requested. Everything is recomputed when the model's code or settings changed since its
+    last run (or with --full-refresh). What a model has seen (the landed batches, a
+    fingerprint of its code and settings) is kept in ops.as_of_watermarks.
 -#}
 
 {% macro landed_batch(source_file) -%}
