@@ -72,6 +72,12 @@
     )
 {%- endmacro %}
 
+{% macro landed_key(column, table) -%}
+    {#- Whether a row's `column` value is among those of the rows of the landed `table` in
+        batches the running model has not seen. -#}
+    {{ column }} in (select {{ column }} from ({{ landed_since_last_run('base_metro__' ~ table) }}))
+{%- endmacro %}
+
 {% macro touched_order_ids() -%}
     {#- Orders whose acceptance or lines a batch landed since the last run may change. -#}
     select order_id from ({{ landed_since_last_run('base_metro__orders') }})
@@ -79,12 +85,10 @@
     select order_id from ({{ landed_since_last_run('base_metro__order_items') }})
     union all
     select order_id from {{ ref('base_metro__order_items') }}
-    where
-        product_id in (select product_id from ({{ landed_since_last_run('base_metro__products') }}))
-        or offer_id in (select offer_id from ({{ landed_since_last_run('base_metro__offers') }}))
+    where {{ landed_key('product_id', 'products') }} or {{ landed_key('offer_id', 'offers') }}
     union all
     select order_id from {{ ref('base_metro__orders') }}
-    where customer_id in (select customer_id from ({{ landed_since_last_run('base_metro__customers') }}))
+    where {{ landed_key('customer_id', 'customers') }}
 {%- endmacro %}
 
 {% macro touched_order_days() -%}
@@ -96,20 +100,17 @@
 {% macro touched_offer_activity_days() -%}
     {#- Days of the impressions and redemptions a batch landed since the last run may change
         (a redemption is accepted only with its impression and a backing order line). -#}
+    {%- set customer_or_offer_landed = landed_key('customer_id', 'customers') ~ ' or ' ~ landed_key('offer_id', 'offers') %}
     select impression_date as touched_day
     from {{ ref('base_metro__impressions') }}
-    where
-        impression_id in (select impression_id from ({{ landed_since_last_run('base_metro__impressions') }}))
-        or customer_id in (select customer_id from ({{ landed_since_last_run('base_metro__customers') }}))
-        or offer_id in (select offer_id from ({{ landed_since_last_run('base_metro__offers') }}))
+    where {{ landed_key('impression_id', 'impressions') }} or {{ customer_or_offer_landed }}
     union all
     select redemption_date as touched_day
     from {{ ref('base_metro__redemptions') }}
     where
-        redemption_id in (select redemption_id from ({{ landed_since_last_run('base_metro__redemptions') }}))
-        or impression_id in (select impression_id from ({{ landed_since_last_run('base_metro__impressions') }}))
-        or customer_id in (select customer_id from ({{ landed_since_last_run('base_metro__customers') }}))
-        or offer_id in (select offer_id from ({{ landed_since_last_run('base_metro__offers') }}))
+        {{ landed_key('redemption_id', 'redemptions') }}
+        or {{ landed_key('impression_id', 'impressions') }}
+        or {{ customer_or_offer_landed }}
         or order_id in ({{ touched_order_ids() }})
 {%- endmacro %}
 

@@ -99,7 +99,9 @@ def drift_report(
     severity, and whether enough features are at alert to retrain. Empty without a model."""
     columns = ["run_date", "model_version", "feature", "feature_kind", "psi", "severity", "retrain_recommended"]
     if reference is None or candidates.empty:
-        return pd.DataFrame({c: pd.Series(dtype="float64" if c == "psi" else "object") for c in columns})
+        # typed, so the empty table has the columns of a full one (object columns become NULL-typed)
+        types = {"psi": "float64", "retrain_recommended": "bool"}
+        return pd.DataFrame({c: pd.Series(dtype=types.get(c, "string")) for c in columns})
     report = feature_drift(
         reference,
         feature_matrix(candidates, reference),

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 IDENTICAL, NEAR_EQUAL, ONE_SIDED = "identical", "equal within tolerance", "in one warehouse only"
+COLUMNS_DIFFER = "columns differ (names or types)"
 FLOATS = ("DOUBLE", "FLOAT")
 SKIPPED_SCHEMAS = ("ops",)  # the run log differs by design: one row per run, with its timings
 
@@ -84,8 +85,8 @@ def _keyed_rows_differing(con, first: str, second: str, key: list[str], floats: 
 
 def compare_warehouses(first: Path, second: Path, tolerance: float = 1e-9) -> dict[str, str]:
     """A verdict per table ("schema.table") of either warehouse: IDENTICAL, NEAR_EQUAL (doubles
-    within ``tolerance``, relative), ONE_SIDED or "differ: n of m rows" (n rows in one and not
-    the other, m rows in ``first``)."""
+    within ``tolerance``, relative), ONE_SIDED, COLUMNS_DIFFER or "differ: n of m rows" (n rows
+    in one and not the other, m rows in ``first``)."""
     digits = round(-math.log10(tolerance))
     with duckdb.connect() as con:
         con.execute(f"attach '{first}' as first_wh (read_only)")
@@ -98,10 +99,13 @@ def compare_warehouses(first: Path, second: Path, tolerance: float = 1e-9) -> di
                 verdicts[key] = ONE_SIDED
                 continue
             a, b = f"first_wh.{schema}.{table}", f"second_wh.{schema}.{table}"
+            columns = _columns(con, "first_wh", schema, table)
+            if columns != _columns(con, "second_wh", schema, table):
+                verdicts[key] = COLUMNS_DIFFER  # rows would compare through implicit casts
+                continue
             if _rows_not_shared(con, f"select * from {a}", f"select * from {b}") == 0:
                 verdicts[key] = IDENTICAL
                 continue
-            columns = _columns(con, "first_wh", schema, table)
             floats = [f'"{c}"' for c, data_type in columns if data_type in FLOATS]
             others = [f'"{c}"' for c, data_type in columns if data_type not in FLOATS]
             if floats and others and _is_key(con, a, others) and _is_key(con, b, others):

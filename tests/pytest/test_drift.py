@@ -95,6 +95,8 @@ def test_drift_report_recommends_retraining_from_three_alerts(tmp_path):
     assert not drift.drift_report(frame(shift=1.0), reference, "v1", above).retrain_recommended.any()
     empty = drift.drift_report(frame(), None, None, SETTINGS)
     assert empty.empty and list(empty.columns) == list(report.columns)
+    # typed like a full report, so the empty table's columns are not NULL-typed in DuckDB
+    assert empty.dtypes.astype(str).tolist() == ["string"] * 4 + ["float64", "string", "bool"]
     # with a model registered, the ranker retrains on it, and reuses the model without it
     entry = {"model_version": "v1", "calibration": {"slope": 1, "intercept": 0}, "rankers": list(RANKERS)}
     (tmp_path / "registry.jsonl").write_text(json.dumps(entry) + "\n")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from metro_offers.studies import scheduled, stored_result, study_key, study_period
-from metro_offers.warehouse_diff import IDENTICAL, NEAR_EQUAL, ONE_SIDED, compare_warehouses
+from metro_offers.warehouse_diff import COLUMNS_DIFFER, IDENTICAL, NEAR_EQUAL, ONE_SIDED, compare_warehouses
 
 
 @pytest.mark.parametrize(
@@ -93,6 +93,9 @@ def test_warehouses_are_compared_table_by_table(tmp_path):
             con.execute(
                 f"create table marts.unkeyed as select (0.25 + {noise})::double as share, 2.0::double as weight"
             )
+            # the same values typed differently (exact money in one, a double in the other)
+            money = "double" if noise else "decimal(18, 4)"
+            con.execute(f"create table marts.retyped as select 1 as id, 2.5::{money} as x")
             con.execute(f"create table ops.pipeline_runs as select {noise} as seconds")  # skipped by design
         if noise:
             with duckdb.connect(str(path)) as con:
@@ -103,6 +106,7 @@ def test_warehouses_are_compared_table_by_table(tmp_path):
         "marts.extra": ONE_SIDED,
         "marts.noisy": NEAR_EQUAL,
         "marts.on_a_half": NEAR_EQUAL,
+        "marts.retyped": COLUMNS_DIFFER,
         "marts.same": IDENTICAL,
         "marts.unkeyed": NEAR_EQUAL,
     }

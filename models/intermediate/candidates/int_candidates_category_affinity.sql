@@ -35,7 +35,7 @@ customer_categories as (
         coalesce(
             sum(live.live_offers - coalesce(redeemed.redeemed_offers, 0)) over (
                 partition by customers.pool, spend.customer_id
-                order by {{ noise_free('spend.category_spend_share') }} desc, spend.category_id asc
+                order by spend.category_spend_share desc, spend.category_id asc
                 rows between unbounded preceding and 1 preceding
             ),
             0
@@ -66,6 +66,4 @@ scored as (
     where customer_categories.offers_in_better_categories < {{ var('candidate_quotas')['category_affinity'] }}
 )
 
-{{ top_candidates_per_customer(
-    'scored', 'category_affinity', noise_free('strategy_score') ~ ' desc, discount_pct desc, offer_id asc'
-) }}
+{{ top_candidates_per_customer('scored', 'category_affinity', 'strategy_score desc, discount_pct desc, offer_id asc') }}

@@ -37,7 +37,7 @@ select
     at_as_of.offer_id,
     at_as_of.as_of_date,
     at_as_of.orders_to_date as offer_product_orders,
-    at_as_of.spend_to_date - coalesce(before_window.spend_to_date, 0) as offer_product_spend,
+    cast(at_as_of.spend_to_date - coalesce(before_window.spend_to_date, 0) as double) as offer_product_spend,
     {{ days_between('at_as_of.last_purchase_date', 'at_as_of.as_of_date') }} as days_since_offer_product_purchase,
     at_as_of.decay_weight_to_date
     / pow(

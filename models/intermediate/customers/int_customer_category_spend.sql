@@ -94,7 +94,7 @@ select
     customer_id,
     as_of_date,
     category_id,
-    category_spend,
+    cast(category_spend as double) as category_spend,
     category_lines,
     last_category_purchase_date,
     category_spend / nullif(sum(category_spend) over (partition by customer_id, as_of_date), 0)

@@ -48,7 +48,7 @@ select
     last_order_date,
     {{ days_between('last_order_date', 'as_of_date') }} as recency_days,
     frequency,
-    monetary,
+    cast(monetary as double) as monetary,
     case when frequency > 0 then monetary / frequency end as avg_basket_value,
     private_label_value / nullif(monetary, 0) as private_label_spend_share,
     promo_lines / nullif(order_lines, 0) as promo_line_share

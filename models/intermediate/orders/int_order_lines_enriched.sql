@@ -1,5 +1,6 @@
 -- Accepted order lines with their order's customer and date and the product's attributes:
--- the one wide fact every feature reads, computed once per build.
+-- the one wide fact every feature reads, computed once per build. Line revenue is exact
+-- money (macros/money.sql), so every sum of it is the same in every build.
 select
     items.order_id,
     items.line_number,
@@ -12,7 +13,7 @@ select
     items.unit_price,
     items.discount_amount,
     items.offer_id,
-    items.quantity * items.unit_price as line_revenue,
+    {{ money('items.quantity * items.unit_price') }} as line_revenue,
     items.offer_id is not null as is_promo_line
 from {{ ref('stg_metro__order_items') }} as items
 inner join {{ ref('stg_metro__orders') }} as orders on items.order_id = orders.order_id

@@ -24,7 +24,7 @@ select
     coalesce(orders.customer_id, redemptions.customer_id) as customer_id,
     coalesce(orders.activity_month, redemptions.activity_month) as activity_month,
     coalesce(orders.orders, 0) as orders,
-    coalesce(orders.revenue, 0) as revenue,
+    cast(coalesce(orders.revenue, 0) as double) as revenue,
     coalesce(redemptions.redemptions, 0) as redemptions
 from orders
 full outer join redemptions

@@ -228,25 +228,27 @@ class _Tensors:
         return torch.nn.functional.binary_cross_entropy_with_logits(score, self.label[rows])
 
 
-def _inputs(prep: Preprocessing, x: pd.DataFrame, device):
+def _inputs(prep: Preprocessing, x: pd.DataFrame, device, dtype=None):
     import torch
 
     return (
-        torch.as_tensor(prep.dense(x), device=device),
+        torch.as_tensor(prep.dense(x), device=device, dtype=dtype),
         torch.as_tensor(prep.category_codes(x), device=device),
         torch.as_tensor(prep.crosses(x), device=device),
     )
 
 
-def _logits(network, prep: Preprocessing, x: pd.DataFrame, device) -> np.ndarray:
-    """The network's logit for every row, in chunks, on ``device`` (where the network is)."""
+def _logits(network, prep: Preprocessing, x: pd.DataFrame, device, dtype=None) -> np.ndarray:
+    """The network's logit for every row, in chunks, on ``device`` (where the network is),
+    with its numeric inputs in ``dtype`` (the network's parameters' type; float32 by default)."""
     import torch
 
     parts = []
     network.eval()
     with torch.no_grad():
         for start in range(0, len(x), SCORE_CHUNK_ROWS):
-            parts.append(network(*_inputs(prep, x.iloc[start : start + SCORE_CHUNK_ROWS], device)).cpu().numpy())
+            chunk = _inputs(prep, x.iloc[start : start + SCORE_CHUNK_ROWS], device, dtype)
+            parts.append(network(*chunk).cpu().numpy())
     return np.concatenate(parts).astype(float) if parts else np.zeros(0)
 
 
@@ -331,10 +333,16 @@ class WideDeepRanker(Ranker):
 
     # -- scoring
     def score(self, x: pd.DataFrame) -> np.ndarray:
-        """The logit (Platt calibration turns it into a probability downstream)."""
+        """The logit (Platt calibration turns it into a probability downstream), in float64:
+        a float32 product rounds differently with the size and make-up of the chunk a row is
+        scored in, so a row's float32 logit moved by ~1e-7 with the rows around it (tables
+        read in another order gave other scores); in float64 that is ~1e-16."""
+        import copy
+
         import torch
 
-        return _logits(self.network, self.prep, x[list(self.features)], torch.device("cpu"))
+        network = copy.deepcopy(self.network).double()
+        return _logits(network, self.prep, x[list(self.features)], torch.device("cpu"), torch.float64)
 
     # -- explanations
     def _baseline(self):
