@@ -488,7 +488,8 @@ def test_daily_runs_give_the_warehouse_a_full_rebuild_gives(built, tmp_path):
     """Three days landed one by one with `daily` (the last one inside the study period the
     second opened, so it reuses the evaluations and studies) and a correction batch before the
     third, then the last day built in a fresh warehouse with the models the daily runs kept:
-    every table equal, up to the last bits of DuckDB's parallel float sums. The incremental
+    every table equal (money sums are exact; averages of doubles may differ in the last bits,
+    within warehouse_diff's tolerance). The incremental
     as-of features (macros/as_of_increments.sql) recompute the pairs the correction touches."""
     data, _, _, _ = built
     copy, warehouse = tmp_path / "data", tmp_path / "daily.duckdb"

@@ -5,8 +5,9 @@
 with category_averages as (
     select
         category_id,
-        avg(base_price) as base_price,
-        avg(unit_cost) as unit_cost
+        -- exact sums: an average of doubles depends on the order the rows arrive in
+        avg({{ money('base_price') }}) as base_price,
+        avg({{ money('unit_cost') }}) as unit_cost
     from {{ ref('stg_metro__products') }}
     group by category_id
 ),
