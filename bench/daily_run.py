@@ -11,7 +11,7 @@ On a copy of a landing zone (a generated history), in one run on one machine:
 3. ``full_rebuild``: `metro-offers build` as of the last daily run's date in a fresh warehouse
    with a copy of the daily runs' model store (the models the daily runs kept), then every
    table of the two warehouses compared (metro_offers.warehouse_diff): identical, equal with
-   doubles within 1e-9 relative (DuckDB's parallel float sums differ in the last bits between
+   doubles within 1e-9 relative (averages of doubles can differ in the last bits between
    runs), or different (rows only in one of them);
 4. ``full_rebuild_again``: the same rebuild once more, compared with the first: the control,
    what differs between two runs of one and the same build.
