@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from metro_offers import pipeline
-from metro_offers.generator import GeneratorConfig
+from metro_offers.generator import DEFAULT_CHUNK_CUSTOMERS, GeneratorConfig
 from metro_offers.pipeline import PipelineError
 from metro_offers.reference import project_root
 
@@ -125,8 +125,15 @@ DEFAULTS = GeneratorConfig()
     type=click.FloatRange(min=0, min_open=True),
     help="Lines per basket of the shifted segment, times.",
 )
+@click.option(
+    "--chunk-customers",
+    default=DEFAULT_CHUNK_CUSTOMERS,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Customers generated at a time (whole blocks of 4,096): bounds the memory, not the data.",
+)
 @data_dir_option("Where raw/ and truth/ are written [default: <project>/data or $METRO_DATA_DIR].")
-def generate(data_dir, end_date, shift_from, **sizes_and_rates) -> None:
+def generate(data_dir, end_date, shift_from, chunk_customers, **sizes_and_rates) -> None:
     """Generate the synthetic Metro data set into the landing zone."""
     from metro_offers.generator import generate as run_generator
 
@@ -137,7 +144,7 @@ def generate(data_dir, end_date, shift_from, **sizes_and_rates) -> None:
         config.validate()
     except ValueError as error:
         raise click.BadParameter(str(error)) from error
-    run_generator(config, data_dir or pipeline.default_data_dir(), echo=click.echo)
+    run_generator(config, data_dir or pipeline.default_data_dir(), echo=click.echo, chunk_customers=chunk_customers)
 
 
 @main.command()

@@ -31,11 +31,12 @@ def write_table(frame: pd.DataFrame, table: str, path: Path) -> None:
     tmp.replace(path)
 
 
-def write_dataset(tables: dict[str, pd.DataFrame], out_dir: Path, batch_name: str) -> None:
-    """Write each raw table as ``<out>/raw/<table>/<batch>.parquet``: one file per table and
-    batch, so a later day lands as a new file beside the old ones."""
+def write_dataset(tables: dict[str, pd.DataFrame], out_dir: Path, batch_name: str, part: int | None = None) -> None:
+    """Write each raw table as ``<out>/raw/<table>/<batch>.parquet`` (``<batch>_part<nnnn>``
+    for one part of a batch written in parts): a later day lands as a new file beside the old ones."""
+    stem = batch_name if part is None else f"{batch_name}_part{part:04d}"
     for name, frame in tables.items():
-        write_table(frame, name, out_dir / "raw" / name / f"{batch_name}.parquet")
+        write_table(frame, name, out_dir / "raw" / name / f"{stem}.parquet")
 
 
 def read_manifest(data_dir: Path) -> dict:

@@ -8,10 +8,12 @@ Two layers of checks, reported together:
   known set) on the files not validated before: a daily run checks the day it lands, not
   the whole history again (``_validated.json`` in the landing zone lists what passed).
   Individual bad rows are the staging layer's job (it quarantines them in
-  ``rejected_rows``); the suite fails only when more than ``landing_max_bad_row_share`` of the
-  new rows break a rule, i.e. when a landing is broken rather than a few rows dirty.
+  ``rejected_rows``); the suite fails only when more than ``landing_max_bad_row_share`` of a
+  new file's rows break a rule, i.e. when a landing is broken rather than a few rows dirty.
+  The suite runs one file at a time (keys unique within a file: a key landed again in a
+  later batch is staging's "later batch wins"), so memory is bounded by the largest file.
 
-The report names table, column, rule, how many rows broke it and example rows.
+The report names table, column, rule, how many rows of which file broke it and example rows.
 """
 
 from __future__ import annotations
@@ -210,44 +212,46 @@ def validate_landing_zone(raw_dir: Path, max_bad_share: float = 0.01, echo=print
             echo(f"[validate] {table:<12} no new files")
             continue
         columns = ", ".join(RAW_SCHEMAS[table])
-        file_list = ", ".join(f"'{f}'" for f in new_files)
-        frame = con.sql(f"select {columns} from read_parquet([{file_list}], union_by_name = true)").df()
-        batch = (
-            source.add_dataframe_asset(table)
-            .add_batch_definition_whole_dataframe("all")
-            .get_batch(batch_parameters={"dataframe": frame})
-        )
+        files_in = source.add_dataframe_asset(table).add_batch_definition_whole_dataframe("file")
         suite = gx.ExpectationSuite(name=f"landing_{table}", expectations=_expectations(table, max_bad_share))
-        result = batch.validate(
-            suite,
-            result_format={
-                "result_format": "SUMMARY",
-                "partial_unexpected_count": 3,
-                "unexpected_index_column_names": list(PRIMARY_KEYS[table]),
-            },
-        )
-        report.checks_run += len(result.results)
-        for outcome in result.results:
-            if outcome.success:
-                continue
-            column, rule = _rule_name(outcome.expectation_config)
-            res = outcome.result or {}
-            if "unexpected_count" in res:
-                detail = f"{res['unexpected_count']:,} of {res.get('element_count', 0):,} rows break it"
-            elif outcome.exception_info and outcome.exception_info.get("raised_exception"):
-                detail = f"could not be evaluated: {outcome.exception_info.get('exception_message')}"
-            else:
-                detail = f"observed {res.get('observed_value')}"
-            examples = [
-                {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-                for row in res.get("partial_unexpected_index_list") or []
-            ]
-            report.findings.append(Finding(table, column, rule, detail, examples))
-        status = "ok" if result.success else "FAILED"
-        echo(f"[validate] {table:<12} {len(frame):>12,} new rows in {len(new_files)} file(s)  {status}")
-        del frame
+        for file in new_files:  # one file at a time: memory is bounded by the largest file, not the table
+            frame = con.sql(f"select {columns} from read_parquet('{file}', union_by_name = true)").df()
+            result = files_in.get_batch(batch_parameters={"dataframe": frame}).validate(
+                suite,
+                result_format={
+                    "result_format": "SUMMARY",
+                    "partial_unexpected_count": 3,
+                    "unexpected_index_column_names": list(PRIMARY_KEYS[table]),
+                },
+            )
+            report.checks_run += len(result.results)
+            report.findings.extend(_failed_rules(table, file.name, result))
+            status = "ok" if result.success else "FAILED"
+            echo(f"[validate] {table:<12} {len(frame):>12,} new rows in {file.name}  {status}")
+            del frame
     con.close()
     return report
+
+
+def _failed_rules(table: str, file_name: str, result) -> list[Finding]:
+    findings = []
+    for outcome in result.results:
+        if outcome.success:
+            continue
+        column, rule = _rule_name(outcome.expectation_config)
+        res = outcome.result or {}
+        if "unexpected_count" in res:
+            detail = f"{res['unexpected_count']:,} of {res.get('element_count', 0):,} rows break it"
+        elif outcome.exception_info and outcome.exception_info.get("raised_exception"):
+            detail = f"could not be evaluated: {outcome.exception_info.get('exception_message')}"
+        else:
+            detail = f"observed {res.get('observed_value')}"
+        examples = [
+            {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+            for row in res.get("partial_unexpected_index_list") or []
+        ]
+        findings.append(Finding(table, column, rule, f"{detail} in {file_name}", examples))
+    return findings
 
 
 def ensure_valid(raw_dir: Path, max_bad_share: float = 0.01, echo=print) -> ValidationReport:

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from metro_offers.generator import TRUTH_WINDOW_DAYS, GeneratorConfig, Run, append_day, generate
+from metro_offers.generator.ids import impression_ids, order_ids
 from metro_offers.raw_contract import PRIMARY_KEYS, RAW_TABLES, arrow_schema
 from metro_offers.reference import load_reference
 
@@ -233,7 +234,46 @@ def test_invalid_configuration_is_refused():
         GeneratorConfig(conversion_rate=1.5).validate()
 
 
-def test_appending_days_lands_new_files_with_continuing_ids(tmp_path):
+def test_the_data_is_the_same_whatever_the_chunk_size(tmp_path):
+    """Three blocks of customers (4,096 each, the last one short) generated in chunks of one
+    block, of two blocks (rounded from 7,000) and in one chunk: every table and the truth are
+    the same rows, and the manifests agree but for the seconds taken."""
+    config = GeneratorConfig(customers=9_000, products=500, offers=30, days=60)
+    manifests, tables = {}, {}
+    for chunk in (4_096, 7_000, 9_000):
+        manifests[chunk] = generate(config, tmp_path / str(chunk), echo=lambda _: None, chunk_customers=chunk)
+        tables[chunk] = read_tables(tmp_path / str(chunk))
+    assert len(list((tmp_path / "4096" / "raw" / "order_items").glob("*.parquet"))) == 3
+    assert len(list((tmp_path / "7000" / "raw" / "order_items").glob("*.parquet"))) == 2
+    keys = {**PRIMARY_KEYS, "offer_truth": ("customer_id", "offer_id")}
+    for name, frame in tables[9_000].items():
+        whole = frame.sort_values(list(keys[name]), ignore_index=True)
+        for chunk in (4_096, 7_000):
+            chunked = tables[chunk][name].sort_values(list(keys[name]), ignore_index=True)
+            pd.testing.assert_frame_equal(chunked, whole, obj=f"{name} in chunks of {chunk}")
+    for manifest in manifests.values():
+        manifest.pop("seconds")
+    assert manifests[4_096] == manifests[7_000] == manifests[9_000]
+    assert manifests[9_000]["row_counts"]["orders"] > 0
+
+
+def test_ids_are_keys_of_what_they_identify(year_dataset):
+    """An order is its date and customer, an impression its offer and customer, a
+    redemption takes its impression's id."""
+    _, _, t = year_dataset
+    orders = t["orders"]
+    assert (
+        orders.order_id == orders.order_date.dt.strftime("%Y%m%d").astype("int64") * 10**8 + orders.customer_id
+    ).all()
+    # by hand: customer 42 (index 41) on the day after 30 October 2026; offer 7 shown to customer 3
+    assert order_ids(np.datetime64("2026-10-30"), np.array([1]), np.array([41])).tolist() == [2026103100000042]
+    assert impression_ids(np.array([6]), np.array([2])).tolist() == [700000003]
+    impressions = t["impressions"]
+    assert (impressions.impression_id == impressions.offer_id * 10**8 + impressions.customer_id).all()
+    assert (t["redemptions"].redemption_id == t["redemptions"].impression_id).all()
+
+
+def test_appending_days_lands_new_files_with_keyed_ids(tmp_path):
     config = GeneratorConfig(customers=1_500, products=800, offers=60, days=90, end_date=dt.date(2026, 10, 31))
     generate(config, tmp_path, echo=lambda _: None)
     before = read_tables(tmp_path)
@@ -248,7 +288,9 @@ def test_appending_days_lands_new_files_with_continuing_ids(tmp_path):
     after = read_tables(tmp_path)
     new_orders = after["orders"][after["orders"].order_date > pd.Timestamp(config.end_date)]
     assert set(new_orders.order_date) == {pd.Timestamp(first_day), pd.Timestamp(second_day)}
-    assert new_orders.order_id.min() == before["orders"].order_id.max() + 1
+    assert new_orders.order_id.min() > before["orders"].order_id.max()  # ids grow with time
+    expected_id = new_orders.order_date.dt.strftime("%Y%m%d").astype("int64") * 10**8 + new_orders.customer_id
+    assert (new_orders.order_id == expected_id).all()
     # earlier batches are untouched, keys stay unique across batches
     pd.testing.assert_frame_equal(after["orders"].iloc[: len(before["orders"])], before["orders"])
     for name, key in PRIMARY_KEYS.items():

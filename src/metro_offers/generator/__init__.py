@@ -2,7 +2,9 @@
 
 Writes the raw contract (see ``raw_contract.py``) as Parquet under ``<out>/raw/<table>/`` and
 the hidden truth under ``<out>/truth/``. Everything is drawn with numpy and joined with
-DuckDB: there is no Python loop per row, only per day (visits) and per offer (audiences).
+DuckDB: there is no Python loop per row, only per block of customers, per day (visits) and
+per offer (audiences). The history is generated in chunks of customers, with memory bounded
+by the chunk and the same data whatever its size (world.py).
 
 The data-generating process, in order:
 
@@ -26,7 +28,7 @@ The data-generating process, in order:
 """
 
 from metro_offers.generator.config import TRUTH_WINDOW_DAYS, GeneratorConfig
-from metro_offers.generator.runs import append_day, generate
+from metro_offers.generator.runs import DEFAULT_CHUNK_CUSTOMERS, append_day, generate
 from metro_offers.generator.world import Run
 
-__all__ = ["TRUTH_WINDOW_DAYS", "GeneratorConfig", "Run", "append_day", "generate"]
+__all__ = ["DEFAULT_CHUNK_CUSTOMERS", "TRUTH_WINDOW_DAYS", "GeneratorConfig", "Run", "append_day", "generate"]

@@ -17,7 +17,12 @@ DISCOUNT_LEVELS = np.array([0.05, 0.10, 0.15, 0.20, 0.25, 0.30])
 DISCOUNT_WEIGHTS = np.array([0.10, 0.25, 0.25, 0.20, 0.12, 0.08])
 TRUTH_WINDOW_DAYS = 56  # the last 8 weeks of history: the evaluation window downstream
 N_STORES = 25
-OFFER_STREAM, DAY_STREAM = 5, 4  # independent random streams (with the seed)
+# Independent random streams (with the seed). The history's draws per customer come from
+# streams of their block of BLOCK_CUSTOMERS customers, so a history generated in chunks of any
+# whole number of blocks is the same data.
+VISIT_STREAM, AUDIENCE_STREAM, OUTCOME_STREAM, DAY_STREAM, OFFER_STREAM = 1, 2, 3, 4, 5
+BLOCK_CUSTOMERS = 4_096
+MAX_CUSTOMERS = 10**8 - 1  # ids embed the customer id in 8 digits (tables.py)
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,8 @@ class GeneratorConfig:
         for name in ("customers", "products", "offers", "days"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name} must be at least 1, got {getattr(self, name)}")
+        if self.customers > MAX_CUSTOMERS:
+            raise ValueError(f"--customers must be at most {MAX_CUSTOMERS:,}, got {self.customers:,}")
         for name in ("audience_share", "explore_share", "control_share", "conversion_rate", "organic_share"):
             value = getattr(self, name)
             if not 0 <= value <= 1:

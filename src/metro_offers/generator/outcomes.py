@@ -4,7 +4,6 @@ conversion parameter; the realised outcomes of the logged impressions; the hidde
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +11,7 @@ import pandas as pd
 
 from metro_offers.generator.config import TRUTH_WINDOW_DAYS, GeneratorConfig
 from metro_offers.generator.exposure import Impressions
+from metro_offers.generator.ids import impression_ids
 from metro_offers.generator.population import Population
 from metro_offers.generator.sampling import PairHistory, calibrate_intercept, pair_noise, sigmoid
 from metro_offers.reference import Reference
@@ -56,35 +56,35 @@ class Outcomes:
     pending: dict  # those decided for later days: they land when their day is appended
 
 
+def calibrate(cfg: GeneratorConfig, organic: np.ndarray, response: np.ndarray) -> dict:
+    """Intercepts of the two logits (those of the shown impressions of the whole history) such
+    that P(buy anyway) averages conversion_rate x organic_share and P(redeem if shown)
+    conversion_rate."""
+    if not len(organic):  # nothing shown inside the history: no data to calibrate on
+        return {"organic_intercept": -5.0, "response_intercept": -5.0}
+    c0 = calibrate_intercept(organic, cfg.conversion_rate * cfg.organic_share)
+    p0 = sigmoid(organic + c0)
+    b0 = calibrate_intercept(response, cfg.conversion_rate, transform=lambda q: p0 + (1 - p0) * q)
+    return {"organic_intercept": c0, "response_intercept": b0}
+
+
 def draw_outcomes(
     cfg: GeneratorConfig,
     ref: Reference,
-    truth: TrueResponse,
+    population: Population,
     impressions: Impressions,
+    logits: tuple[np.ndarray, np.ndarray],
+    calibration: dict,
     rng: np.random.Generator,
     horizon: int,
-    first_impression_id: int,
-    calibration: dict | None = None,
 ) -> Outcomes:
-    """True probabilities, then redemptions and control-group organic purchases. Intercepts
-    are calibrated on the history's impressions (or passed in when a day is appended)."""
-    population = truth.population
+    """Redemptions of shown impressions and organic purchases of the control group, from the
+    impressions' true logits (TrueResponse.logits) and the calibrated intercepts."""
+    organic, response = logits
     n_imp = len(impressions.customer_idx)
-    organic, response = truth.logits(impressions.customer_idx, impressions.offer_idx)
     shown = ~impressions.is_control
-    if calibration is not None:
-        c0, b0 = calibration["organic_intercept"], calibration["response_intercept"]
-        p0 = sigmoid(organic + c0)
-    elif n_imp and shown.any():
-        c0 = calibrate_intercept(organic[shown], cfg.conversion_rate * cfg.organic_share)
-        p0 = sigmoid(organic + c0)
-        b0 = calibrate_intercept(
-            response[shown], cfg.conversion_rate, transform=lambda q: p0[shown] + (1 - p0[shown]) * q
-        )
-    else:  # nothing shown inside the history: no data to calibrate on
-        c0 = b0 = -5.0
-        p0 = sigmoid(organic + c0)
-    p1 = p0 + (1 - p0) * sigmoid(response + b0)
+    p0 = sigmoid(organic + calibration["organic_intercept"])
+    p1 = p0 + (1 - p0) * sigmoid(response + calibration["response_intercept"])
 
     # realised outcomes of logged impressions
     u = rng.random(n_imp)
@@ -106,7 +106,7 @@ def draw_outcomes(
         population.customers.segment_idx[impressions.customer_idx[ev]]
     ]
     events = {
-        "impression_id": first_impression_id + ev,
+        "impression_id": impression_ids(ev_offer, impressions.customer_idx[ev]),
         "customer_idx": impressions.customer_idx[ev],
         "offer_idx": ev_offer,
         "day": impressions.day[ev] + delay[ev],
@@ -116,35 +116,36 @@ def draw_outcomes(
     }
     due = events["day"] <= horizon
     return Outcomes(
-        calibration={"organic_intercept": c0, "response_intercept": b0},
+        calibration=calibration,
         events={k: v[due] for k, v in events.items()},
         pending={k: v[~due] for k, v in events.items()},
     )
 
 
-def truth_chunks(
-    cfg: GeneratorConfig, truth: TrueResponse, calibration: dict, max_pairs: int = 4_000_000
-) -> Iterator[pd.DataFrame]:
-    """The truth table in chunks of whole offers: every customer x every offer valid in the
-    last 8 weeks of history, with the calibrated true probabilities. Chunked so that 10,000
-    offers stay within memory."""
-    offers = truth.population.offers
+def truth_offers(cfg: GeneratorConfig, population: Population) -> np.ndarray:
+    """The offers of the truth table: those valid in the last 8 weeks of history."""
+    offers = population.offers
     window_start = cfg.days - TRUTH_WINDOW_DAYS
-    in_window = np.flatnonzero((offers.end >= window_start) & (offers.start <= cfg.days - 1))
-    per_chunk = max(1, max_pairs // cfg.customers)
-    for first in range(0, len(in_window), per_chunk):
-        chunk = in_window[first : first + per_chunk]
-        cust = np.tile(np.arange(cfg.customers), len(chunk))
-        offer = np.repeat(chunk, cfg.customers)
-        organic, response = truth.logits(cust, offer)
-        p0 = sigmoid(organic + calibration["organic_intercept"])
-        p1 = p0 + (1 - p0) * sigmoid(response + calibration["response_intercept"])
-        yield pd.DataFrame(
-            {
-                "customer_id": (cust + 1).astype(np.int64),
-                "offer_id": (offer + 1).astype(np.int64),
-                "p_redeem_if_shown": p1,
-                "p_buy_if_not_shown": p0,
-                "true_uplift": p1 - p0,
-            }
-        )
+    return np.flatnonzero((offers.end >= window_start) & (offers.start <= cfg.days - 1))
+
+
+def truth_pairs(offers: np.ndarray, customers: range) -> tuple[np.ndarray, np.ndarray]:
+    """Every (customer, offer) pair of the truth table for these customers, offer-major."""
+    cust = np.tile(np.arange(customers.start, customers.stop), len(offers))
+    return cust, np.repeat(offers, len(customers))
+
+
+def truth_table(cust: np.ndarray, offer: np.ndarray, logits: tuple[np.ndarray, np.ndarray], calibration: dict):
+    """The hidden truth of (customer, offer) pairs: the calibrated true probabilities."""
+    organic, response = logits
+    p0 = sigmoid(organic + calibration["organic_intercept"])
+    p1 = p0 + (1 - p0) * sigmoid(response + calibration["response_intercept"])
+    return pd.DataFrame(
+        {
+            "customer_id": (cust + 1).astype(np.int64),
+            "offer_id": (offer + 1).astype(np.int64),
+            "p_redeem_if_shown": p1,
+            "p_buy_if_not_shown": p0,
+            "true_uplift": p1 - p0,
+        }
+    )

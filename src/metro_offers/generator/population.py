@@ -209,10 +209,13 @@ def draw_products(
     """A product index per entry: category from the customer's preferences, product by
     popularity within it (private label only, for price-sensitive draws)."""
     n_cat = customers.category_pref.shape[1]
-    pref_cdf = np.cumsum(customers.category_pref, axis=1)
+    # the preference CDFs of the customers drawn for only (a block's, not everyone's)
+    first, last = (int(customer_idx.min()), int(customer_idx.max())) if len(customer_idx) else (0, -1)
+    local = customer_idx - first
+    pref_cdf = np.cumsum(customers.category_pref[first : last + 1], axis=1)
     pref_cdf[:, -1] = 1.0
     flat = (pref_cdf + np.arange(len(pref_cdf))[:, None]).ravel()
-    cat = np.searchsorted(flat, customer_idx + rng.random(len(customer_idx)), side="right") - customer_idx * n_cat
+    cat = np.searchsorted(flat, local + rng.random(len(customer_idx)), side="right") - local * n_cat
     cat = np.minimum(cat, n_cat - 1)
     private = rng.random(len(customer_idx)) < customers.price_sensitivity[customer_idx] * 0.6
     u = cat + rng.random(len(customer_idx))

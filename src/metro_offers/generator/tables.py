@@ -1,5 +1,5 @@
 """The raw fact tables of the generated days (orders, order items, impressions,
-redemptions), with ids continuing from the given ones."""
+redemptions), with the ids of ids.py."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from metro_offers.generator.exposure import Impressions
+from metro_offers.generator.ids import impression_ids, order_ids
 from metro_offers.generator.population import Population
 from metro_offers.generator.visits import Lines, Orders
 
@@ -18,19 +19,13 @@ def fact_tables(
     impressions: Impressions,
     events: dict,
     day0,
-    first_order_id: int,
-    first_impression_id: int,
-    first_redemption_id: int,
 ) -> dict[str, pd.DataFrame]:
     price = population.catalogue.price
     ev_price = price[events["product_idx"]]
     ev_discount = np.where(
         events["redeemed"], np.round(ev_price * population.offers.discount[events["offer_idx"]], 2), 0.0
     )
-    # orders are numbered by (date, customer) so ids grow with time
-    order_rank = np.lexsort((orders.customer_idx, orders.day))
-    new_id = np.empty(len(order_rank), dtype=np.int64)
-    new_id[order_rank] = np.arange(first_order_id, first_order_id + len(order_rank))
+    new_id = order_ids(day0, orders.day, orders.customer_idx)
     n_basket = len(lines.order_idx)
     order_items = pd.DataFrame(
         {
@@ -57,7 +52,7 @@ def fact_tables(
     ).sort_values("order_id", ignore_index=True)
     impression_table = pd.DataFrame(
         {
-            "impression_id": np.arange(first_impression_id, first_impression_id + len(impressions.day), dtype=np.int64),
+            "impression_id": impression_ids(impressions.offer_idx, impressions.customer_idx),
             "customer_id": impressions.customer_idx.astype(np.int64) + 1,
             "offer_id": impressions.offer_idx.astype(np.int64) + 1,
             "impression_date": day0 + impressions.day.astype("timedelta64[D]"),
@@ -69,6 +64,7 @@ def fact_tables(
     red = events["redeemed"]
     redemptions = pd.DataFrame(
         {
+            "redemption_id": events["impression_id"][red].astype(np.int64),  # one redemption per impression
             "impression_id": events["impression_id"][red].astype(np.int64),
             "customer_id": events["customer_idx"][red].astype(np.int64) + 1,
             "offer_id": events["offer_idx"][red].astype(np.int64) + 1,
@@ -78,9 +74,6 @@ def fact_tables(
             "discount_amount": np.round(ev_discount[red] * events["quantity"][red], 2),
         }
     ).sort_values(["redemption_date", "impression_id"], ignore_index=True)
-    redemptions.insert(
-        0, "redemption_id", np.arange(first_redemption_id, first_redemption_id + len(redemptions), dtype=np.int64)
-    )
     return {
         "orders": order_table,
         "order_items": order_items,

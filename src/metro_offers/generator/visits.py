@@ -33,35 +33,41 @@ class Lines:
 
 
 def draw_orders(
-    cfg: GeneratorConfig, ref: Reference, population: Population, days: np.ndarray, day0, rng: np.random.Generator
+    cfg: GeneratorConfig,
+    ref: Reference,
+    population: Population,
+    days: np.ndarray,
+    day0,
+    rng: np.random.Generator,
+    customers: range,
 ) -> Orders:
-    """Visits on the given days (indices from the history's first day): a Bernoulli draw per
-    customer and day at the segment's rate times the day's cycle and holiday multipliers."""
-    customers = population.customers
+    """Visits of the given customers (a range of indices) on the given days (indices from
+    the history's first day): a Bernoulli draw per customer and day at the segment's rate
+    times the day's cycle and holiday multipliers. Sorted by (day, customer)."""
+    traits = population.customers
+    idx = np.arange(customers.start, customers.stop)
     cycle, holiday = ref.day_multipliers(pd.DatetimeIndex(day0 + days.astype("timedelta64[D]")))
     rate = (
-        ref.segments.visits_per_month.to_numpy()[customers.segment_idx]
-        * customers.rate_mult
+        ref.segments.visits_per_month.to_numpy()[traits.segment_idx[idx]]
+        * traits.rate_mult[idx]
         * cfg.visit_rate_scale
         / DAYS_PER_MONTH
     )
-    in_shift_segment = _in_shift_segment(cfg, population)
+    in_shift_segment = _in_shift_segment(cfg, population)[idx]
+    signup_day = traits.signup_day[idx]
     shift_days = cfg.shifted(days)
     order_day, order_cust = [], []
     for i, d in enumerate(days):  # one vectorised draw per day
         p = np.minimum(rate * cycle[i] * holiday[i], 1.0)
         if shift_days[i]:
             p = np.where(in_shift_segment, np.minimum(p * cfg.shift_visit_multiplier, 1.0), p)
-        visit = (rng.random(cfg.customers) < p) & (customers.signup_day <= d)
-        idx = np.flatnonzero(visit)
-        order_cust.append(idx)
-        order_day.append(np.full(len(idx), d, dtype=np.int32))
+        visit = (rng.random(len(idx)) < p) & (signup_day <= d)
+        order_cust.append(idx[visit])
+        order_day.append(np.full(int(visit.sum()), d, dtype=np.int32))
     order_cust = np.concatenate(order_cust)
     order_day = np.concatenate(order_day)
     n_orders = len(order_cust)
-    store = np.where(
-        rng.random(n_orders) < 0.9, customers.home_store[order_cust], rng.integers(1, N_STORES + 1, n_orders)
-    )
+    store = np.where(rng.random(n_orders) < 0.9, traits.home_store[order_cust], rng.integers(1, N_STORES + 1, n_orders))
     return Orders(customer_idx=order_cust, day=order_day, store=store)
 
 

@@ -1,0 +1,194 @@
+"""How time and memory grow with the customer base: generate, validate, full build and a
+daily run at several scales (other generator options default), on this machine.
+
+    python bench/scale_curve.py --customers 50000,200000,500000,1000000 --steps generate,validate
+
+Each step runs as its own process under GNU time: wall seconds and the peak resident memory
+of its largest process (`metro-offers build` and its dbt child included). Per scale and step
+it writes seconds, seconds per 1,000 customers, peak RSS and the ratio of seconds per
+customer to the smallest scale measured in the same run. Results are merged into
+bench/results/scale_curve.json (a later run with other scales or steps adds to it; a scale
+and step measured again replaces the old entry), which redraws the README's `scale-curve`
+section and bench/results/scale_curve.png.
+
+The data sets are written under --work (default: a temporary folder, removed at the end;
+1M customers take about 40 GB of disk with a built warehouse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from readme_sections import write_section  # noqa: E402 - bench/ is not a package
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = str(Path(sys.executable).parent / "metro-offers")
+RESULTS = ROOT / "bench" / "results" / "scale_curve.json"
+PLOT = ROOT / "bench" / "results" / "scale_curve.png"
+STEPS = ("generate", "validate", "build", "daily")
+MEMORY_BUDGET_GIB = 16  # the issue's bound for a million customers on a 24 GiB machine
+
+
+def command(step: str, data: Path) -> list[str]:
+    if step == "generate":
+        return ["generate", "--customers", str(customers_of(data)), "--data-dir", str(data)]
+    if step == "daily":
+        manifest = json.loads((data / "raw" / "_manifest.json").read_text())
+        return ["daily", "--data-dir", str(data), "--date", manifest["default_run_date"]]
+    return [step, "--data-dir", str(data)]
+
+
+def customers_of(data: Path) -> int:
+    return int(data.name.removeprefix("customers_"))
+
+
+def run_step(step: str, data: Path, work: Path) -> dict:
+    env = {
+        **os.environ,
+        "METRO_WAREHOUSE": str(data / "warehouse.duckdb"),
+        "METRO_MODEL_STORE": str(data / "models"),
+        "DBT_TARGET_PATH": str(data / "target"),
+        "DBT_LOG_PATH": str(data / "logs"),
+    }
+    usage = work / f"{data.name}_{step}.time"
+    args = command(step, data)
+    started = time.perf_counter()
+    completed = subprocess.run(
+        ["/usr/bin/time", "-f", "%e %M", "-o", str(usage), CLI, *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - started
+    (work / f"{data.name}_{step}.log").write_text(completed.stdout + completed.stderr)
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"metro-offers {' '.join(args)} failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}"
+        )
+    return {
+        "command": "metro-offers " + " ".join(a if a != str(data) else "DATA" for a in args),
+        "seconds": round(seconds, 1),
+        "peak_rss_gib": round(int(usage.read_text().split()[-1]) / 2**20, 2),
+    }
+
+
+def merged(previous: dict, measured: dict) -> dict:
+    scales = previous.get("scales", {})
+    for customers, steps in measured.items():
+        scales.setdefault(customers, {}).update(steps)
+    return {"scales": dict(sorted(scales.items(), key=lambda item: int(item[0])))}
+
+
+def per_thousand(entry: dict, customers: int) -> float:
+    return entry["seconds"] / (customers / 1000)
+
+
+def readme_section(report: dict) -> str:
+    scales = report["scales"]
+    smallest = min(scales, key=int)
+    lines = [
+        "Measured by `python bench/scale_curve.py` (other generator options default; 2 cores, 24 GiB); "
+        "each step one process under GNU time. *s / 1K* is seconds per 1,000 customers; *× smallest* "
+        f"its ratio to the {int(smallest):,}-customer run of the same step.",
+        "",
+        "| customers | step | measured | seconds | s / 1K | × smallest | peak RSS GiB |",
+        "|---:|---|---|---:|---:|---:|---:|",
+    ]
+    for customers, steps in scales.items():
+        for step in STEPS:
+            if step not in steps:
+                continue
+            entry = steps[step]
+            base = scales[smallest].get(step)
+            ratio = f"{per_thousand(entry, int(customers)) / per_thousand(base, int(smallest)):.2f}" if base else "–"
+            lines.append(
+                f"| {int(customers):,} | {step} | {entry['measured_at'][:10]} | {entry['seconds']:.0f} | "
+                f"{per_thousand(entry, int(customers)):.2f} | {ratio} | {entry['peak_rss_gib']:.1f} |"
+            )
+    missing = [f"{step} at {int(c):,}" for c in scales for step in STEPS if step not in scales[c]]
+    if missing:
+        lines += ["", "Not measured yet: " + ", ".join(missing) + "."]
+    lines += ["", "![time per customer and peak memory by scale](bench/results/scale_curve.png)"]
+    return "\n".join(lines)
+
+
+def plot(report: dict) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for step in STEPS:
+        points = [(int(c), s[step]) for c, s in report["scales"].items() if step in s]
+        if not points:
+            continue
+        xs = [c for c, _ in points]
+        left.plot(xs, [per_thousand(e, c) for c, e in points], marker="o", label=step)
+        right.plot(xs, [e["peak_rss_gib"] for _, e in points], marker="o", label=step)
+    right.axhline(MEMORY_BUDGET_GIB, color="grey", linestyle="--", label=f"{MEMORY_BUDGET_GIB} GiB bound")
+    for axis, title in ((left, "seconds per 1,000 customers"), (right, "peak RSS (GiB)")):
+        axis.set_xscale("log")
+        axis.set_xlabel("customers")
+        axis.set_title(title)
+        axis.grid(True, alpha=0.3)
+        axis.legend()
+    fig.tight_layout()
+    fig.savefig(PLOT, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--customers", default="50000,200000,500000,1000000")
+    parser.add_argument("--steps", default="generate,validate", help=f"comma-separated, in order: {', '.join(STEPS)}")
+    parser.add_argument("--work", type=Path, default=None, help="where the data sets go (kept when given)")
+    parser.add_argument("--readme-from", type=Path, default=None, help="only redraw the README and plot from a result")
+    args = parser.parse_args()
+    if args.readme_from:
+        report = json.loads(args.readme_from.read_text())
+    else:
+        steps = [s for s in args.steps.split(",") if s]
+        unknown = set(steps) - set(STEPS)
+        if unknown:
+            parser.error(f"unknown steps {sorted(unknown)}; steps: {', '.join(STEPS)}")
+        work = args.work or Path(tempfile.mkdtemp(prefix="scale-curve-"))
+        measured = {}
+        try:
+            for customers in (int(c) for c in args.customers.split(",")):
+                data = work / f"customers_{customers}"
+                for step in steps:
+                    print(f"[scale] {customers:,} customers: {step} ...", flush=True)
+                    entry = run_step(step, data, work)
+                    entry["measured_at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
+                    measured.setdefault(str(customers), {})[step] = entry
+                    print(
+                        f"[scale] {customers:,} customers: {step} {entry['seconds']:.0f} s, "
+                        f"peak {entry['peak_rss_gib']:.1f} GiB",
+                        flush=True,
+                    )
+                    report = merged(json.loads(RESULTS.read_text()) if RESULTS.exists() else {}, measured)
+                    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+                if args.work is None:
+                    shutil.rmtree(data, ignore_errors=True)
+        finally:
+            if args.work is None:
+                shutil.rmtree(work, ignore_errors=True)
+        report = json.loads(RESULTS.read_text())
+    plot(report)
+    write_section("scale-curve", readme_section(report))
+    print(readme_section(report))
+
+
+if __name__ == "__main__":
+    main()
