@@ -147,6 +147,38 @@ def test_customer_vector_is_the_recency_weighted_mean_by_hand():
     assert np.isnan(customer[2:]).all() and np.isnan(basket[2:]).all()
 
 
+def test_customer_vectors_computed_in_batches_of_customers_equal_the_whole():
+    """What item2vec_customer_vectors does: each batch of customers on its own order lines,
+    with the whole request set's weight reference day; the vectors equal the unbatched ones."""
+    rng = np.random.default_rng(3)
+    product_ids = np.arange(1, 41)
+    vectors = rng.normal(size=(40, 8)).astype(np.float32)
+    lines = (
+        pd.DataFrame(
+            {
+                "customer_id": rng.integers(1, 30, 600),
+                "order_id": rng.integers(1, 120, 600),
+                "order_date": [day(-int(d)) for d in rng.integers(1, 200, 600)],
+                "product_id": rng.integers(1, 45, 600),
+            }
+        )
+        .drop_duplicates(["order_id"])
+        .reset_index(drop=True)
+    )
+    requests = pd.DataFrame(
+        {"customer_id": rng.integers(1, 30, 80), "as_of_date": [day(-int(d)) for d in rng.integers(0, 150, 80)]}
+    )
+    whole = customer_vectors(OrderHistory.from_lines(lines), requests, product_ids, vectors, 60)
+    reference = int((np.datetime64(requests.as_of_date.max(), "D") - np.datetime64("1970-01-01", "D")).astype(int))
+    for low, high in ((1, 9), (10, 19), (20, 29)):
+        rows = np.flatnonzero(requests.customer_id.between(low, high))
+        history = OrderHistory.from_lines(lines[lines.customer_id.between(low, high)])
+        batch = customer_vectors(history, requests.iloc[rows], product_ids, vectors, 60, weight_reference_day=reference)
+        for got, expected in zip(batch, whole, strict=True):
+            np.testing.assert_allclose(got, expected[rows], rtol=1e-6)
+    assert not np.isnan(whole[0]).all()
+
+
 def test_offer_vector_is_the_mean_of_its_products_by_hand():
     product_ids = np.array([100, 200])
     vectors = np.array([[1.0, 0.0], [0.0, 3.0]], dtype=np.float32)

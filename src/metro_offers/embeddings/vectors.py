@@ -96,10 +96,13 @@ def customer_vectors(
     product_ids: np.ndarray,
     vectors: np.ndarray,
     half_life_days: float,
+    weight_reference_day: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(customer vectors, last-basket vectors), one row per request (customer_id,
     as_of_date). Computed from running sums over each customer's orders, so the cost grows
-    with the orders, not with orders x requests."""
+    with the orders, not with orders x requests. Line weights are taken relative to
+    weight_reference_day (days since 1970-01-01; default the latest request's date), which
+    callers computing the requests in batches pass so that every batch rounds alike."""
     dim = vectors.shape[1]
     out_customer = np.full((len(requests), dim), np.nan, dtype=np.float32)
     out_basket = np.full((len(requests), dim), np.nan, dtype=np.float32)
@@ -116,7 +119,8 @@ def customer_vectors(
     basket_sums = membership @ vectors.astype(np.float64)
     # weights relative to the latest request date, so they stay in (0, 1]
     request_days = _days(requests["as_of_date"])
-    weights = np.exp2((history.order_day - request_days.max()) / float(half_life_days))
+    reference = request_days.max() if weight_reference_day is None else weight_reference_day
+    weights = np.exp2((history.order_day - reference) / float(half_life_days))
     running = np.cumsum(basket_sums * weights[:, None], axis=0)
     first_of_customer = np.ones(n_orders, dtype=bool)
     first_of_customer[1:] = history.order_customer[1:] != history.order_customer[:-1]
