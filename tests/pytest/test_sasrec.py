@@ -170,6 +170,19 @@ def test_sasrec_learns_a_planted_sequence_and_is_reproducible():
     assert loaded.history == model.history and loaded.settings == model.settings
 
 
+def test_training_learns_from_a_fixed_sample_of_at_most_training_customers():
+    lines = planted_lines()
+    everyone = sasrec.training_data(lines, CUTOFF, PLANTED).train
+    assert len(everyone.customers) == 120
+    capped = dataclasses.replace(PLANTED, training_customers=50)
+    sample = sasrec.training_data(lines, CUTOFF, capped).train
+    again = sasrec.training_data(lines, CUTOFF, capped).train
+    assert len(sample.customers) == 50 and np.isin(sample.customers, everyone.customers).all()
+    np.testing.assert_array_equal(sample.customers, again.customers)  # the same sample each time
+    rows = np.searchsorted(everyone.customers, sample.customers)
+    np.testing.assert_array_equal(sample.items, everyone.items[rows])  # whole sequences, unchanged
+
+
 def test_the_personal_frequency_and_the_mix_by_hand():
     lines = frame([(1, 1, day(0), 10), (1, 1, day(0), 20), (1, 2, day(1), 10), (2, 3, day(0), 30)])
     products = np.array([10, 20, 30])

@@ -56,6 +56,7 @@ class SasrecSettings:
     patience: int
     validation_days: int
     validation_customers: int
+    training_customers: int
     seed: int
 
     @classmethod
@@ -178,14 +179,19 @@ class TrainingData:
 
 def training_data(lines: pd.DataFrame, cutoff: pd.Timestamp, settings: SasrecSettings) -> TrainingData:
     """From order lines (customer_id, basket_id, basket_time, product_id) before ``cutoff``:
-    the catalogue (products bought before the validation cutoff), the training sequences and
-    a deterministic sample of at most ``validation_customers`` of the validation task."""
+    the catalogue (products bought before the validation cutoff), the training sequences (a
+    deterministic sample of at most ``training_customers`` customers, so that training costs
+    the same at any scale) and a deterministic sample of at most ``validation_customers`` of
+    the validation task."""
     valid_cutoff = pd.Timestamp(cutoff) - pd.Timedelta(days=settings.validation_days)
     lines = lines[lines.basket_time < pd.Timestamp(cutoff)]
     before = lines[lines.basket_time < valid_cutoff]
     products = np.sort(before.product_id.unique())
     train = build_sequences(before, products, settings.max_baskets + 1, settings.max_basket_items)
     train = train.subset(np.flatnonzero(train.basket_count >= 2))
+    if len(train.customers) > settings.training_customers:
+        rng = np.random.default_rng([settings.seed, 1])
+        train = train.subset(np.sort(rng.choice(len(train.customers), settings.training_customers, replace=False)))
     task = NextBasketTask.from_lines(lines, valid_cutoff)
     customers = task.customers
     if len(customers) > settings.validation_customers:
