@@ -140,6 +140,7 @@ def plot(report: dict) -> None:
     right.axhline(MEMORY_BUDGET_GIB, color="grey", linestyle="--", label=f"{MEMORY_BUDGET_GIB} GiB bound")
     for axis, title in ((left, "seconds per 1,000 customers"), (right, "peak RSS (GiB)")):
         axis.set_xscale("log")
+        axis.set_ylim(bottom=0)
         axis.set_xlabel("customers")
         axis.set_title(title)
         axis.grid(True, alpha=0.3)
