@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from metro_offers import landing_validation
 from metro_offers.generator import GeneratorConfig, generate
 from metro_offers.landing_validation import LandingValidationError, ensure_valid, validate_landing_zone
 
@@ -117,3 +118,28 @@ def test_only_new_files_are_checked_once_validated(landing):
     report = validate_landing_zone(landing, echo=lambda _: None)
     assert report.files_checked["order_items"] == ["order_items/landed_2099-01-01_day.parquet"]
     assert [(f.table, f.column) for f in report.findings] == [("order_items", "quantity")]
+
+
+def test_new_files_are_judged_in_groups_of_bounded_rows(landing, monkeypatch):
+    """Files are read together in landing order up to VALIDATION_BATCH_ROWS rows: a small
+    correction file with one bad row in three is judged with the history landed before it
+    (passes), and the same file alone in its group is a broken landing (fails)."""
+    (landing / landing_validation.VALIDATED_FILES).unlink(missing_ok=True)  # every file new
+    [history] = (landing / "order_items").glob("*.parquet")
+    lines = pq.read_table(history).num_rows
+    correction = pq.read_table(history).slice(0, 3)
+    quantity = correction.column("quantity").to_pylist()
+    correction = correction.set_column(
+        correction.schema.get_field_index("quantity"), "quantity", pa.array([-quantity[0], *quantity[1:]], pa.int32())
+    )
+    pq.write_table(correction, landing / "order_items" / "landed_2099-01-01_fix.parquet")
+    assert validate_landing_zone(landing, echo=lambda _: None).success
+    monkeypatch.setattr(landing_validation, "VALIDATION_BATCH_ROWS", lines)  # the history fills a group
+    files = sorted((landing / "order_items").glob("*.parquet"))
+    assert [[f.name for f in group] for group in landing_validation._file_groups(files)] == [
+        [history.name],
+        ["landed_2099-01-01_fix.parquet"],
+    ]
+    report = validate_landing_zone(landing, echo=lambda _: None)
+    assert [(f.table, f.column) for f in report.findings] == [("order_items", "quantity")]
+    assert "1 of 3 rows break it in landed_2099-01-01_fix.parquet" in report.findings[0].detail
