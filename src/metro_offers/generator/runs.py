@@ -18,7 +18,7 @@ import pandas as pd
 from metro_offers.generator.config import GeneratorConfig
 from metro_offers.generator.exposure import plan_campaigns
 from metro_offers.generator.outcomes import calibrate
-from metro_offers.generator.world import ChunkDraws, Run
+from metro_offers.generator.world import ChunkDraws, Run, concat_dicts
 from metro_offers.landing import landing_batch_name, read_manifest, write_dataset, write_table
 
 PENDING_EVENTS = Path("state") / "pending_events.parquet"
@@ -100,7 +100,7 @@ def generate(
         "calibration": calibration,
         "seconds": round(time.perf_counter() - started, 2),
     }
-    _save_state({k: np.concatenate([p[k] for p in pending]) for k in pending[0]}, out_dir, manifest)
+    _save_state(concat_dicts(pending), out_dir, manifest)
     echo(f"[generate] done in {manifest['seconds']:.1f} s -> {out_dir / 'raw'}")
     return manifest
 

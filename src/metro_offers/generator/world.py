@@ -154,11 +154,11 @@ class Run:
                     cfg.days - 1,
                 )
             )
-        events = _concat_dicts([o.events for o in outcomes])
+        events = concat_dicts([o.events for o in outcomes])
         orders, events = place_events(draws.orders, draws.lines, events, population.customers.home_store)
         tables = fact_tables(population, orders, draws.lines, impressions, events, self.day0)
         truth = truth_table(*truth_pairs(truth_offers(cfg, population), customers), draws.truth_logits, calibration)
-        return Facts(tables, _concat_dicts([o.pending for o in outcomes]), truth)
+        return Facts(tables, concat_dicts([o.pending for o in outcomes]), truth)
 
     def day(
         self, day: int, read_history: Callable[[np.ndarray], pd.DataFrame], calibration: dict, pending: dict
@@ -232,5 +232,5 @@ def _take(impressions: Impressions, rows: slice) -> Impressions:
     return Impressions(**{f.name: getattr(impressions, f.name)[rows] for f in fields(Impressions)})
 
 
-def _concat_dicts(parts: list[dict]) -> dict:
+def concat_dicts(parts: list[dict]) -> dict:
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
