@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pydantic_core
 
 from metro_offers.api.schema import DriftRow, MetricRow, Metrics, Offer
 
@@ -29,13 +30,14 @@ FALLBACK_SOURCE = "segment_popularity_fallback"
 
 
 def json_bytes(value) -> bytes:
-    """Compact UTF-8 JSON, as FastAPI and pydantic write it."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    """Compact UTF-8 JSON written by pydantic's own serialiser, so it matches the models'."""
+    return pydantic_core.to_json(value)
 
 
 def json_number(value: float) -> bytes:
-    """A float as JSON: shortest round-trip digits, NaN as null."""
-    return b"null" if math.isnan(value) else repr(value).encode()
+    """A float as JSON, NaN as null. pydantic's serialiser, not repr: they write the same
+    number differently (8.9e-05 is 0.000089 to pydantic, 9e-06 is 9e-6)."""
+    return b"null" if math.isnan(value) else pydantic_core.to_json(value)
 
 
 def _records(frame) -> list[dict]:
