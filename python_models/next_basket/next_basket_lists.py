@@ -1,6 +1,6 @@
 """Every next-basket method's top-k lists for the customers with a basket on or after the
-next-basket cutoff (logic: metro_offers.next_basket; computed once per cutoff and kept in the
-model store)."""
+next-basket cutoff, among a fixed sample of var next_basket_customers customers (logic:
+metro_offers.next_basket; computed once per cutoff and kept in the model store)."""
 
 import datetime as dt
 from pathlib import Path
@@ -18,10 +18,13 @@ def model(dbt, session):
     meta = dbt.config.get("meta")
     run_date = dt.date.fromisoformat(meta["run_date"])
     cutoff = evaluation_cutoff(run_date, int(meta["evaluation_holdout_days"]), int(meta["next_basket_every_days"]))
-    # every basket before the run date (the task looks at the first one on or after the cutoff)
-    lines = warehouse_lines(dbt.ref("int_order_lines_enriched"), meta["run_date"])
+    customers = int(meta["next_basket_customers"])
+
+    def read_lines():  # the sample's baskets before the run date (the task takes the first on or after the cutoff)
+        return warehouse_lines(dbt.ref("int_order_lines_enriched"), meta["run_date"], cutoff, customers)
+
     lists, _ = ensure_lists(
-        lines,
+        read_lines,
         cutoff,
         meta["next_basket_methods"].split(","),
         int(meta["k"]),
@@ -30,5 +33,6 @@ def model(dbt, session):
         Path(meta["model_store_dir"]),
         landing_files(Path(meta["raw_root"])),
         force=str(meta["force_retrain"]).lower() == "true",
+        sample_customers=customers,
     )
     return lists.assign(cutoff=pd.Timestamp(cutoff).date())

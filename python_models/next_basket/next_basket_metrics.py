@@ -23,7 +23,9 @@ def model(dbt, session):
     cutoff = pd.Timestamp(lists.cutoff.iloc[0])
 
     def judge() -> dict[str, pd.DataFrame]:
-        lines = warehouse_lines(dbt.ref("int_order_lines_enriched"), meta["run_date"])
+        lines = warehouse_lines(
+            dbt.ref("int_order_lines_enriched"), meta["run_date"], cutoff.date(), int(meta["next_basket_customers"])
+        )
         task = NextBasketTask.from_lines(lines, cutoff)
         by_method = {m: frame[["customer_id", "product_id", "rank"]] for m, frame in lists.groupby("method")}
         result = evaluate(task, by_method, int(meta["k"]), int(meta["bootstrap_samples"]), int(meta["seed"]))
@@ -33,6 +35,6 @@ def model(dbt, session):
         meta,
         cutoff=str(cutoff.date()),
         lists=str(pd.util.hash_pandas_object(lists, index=False).sum()),
-        settings={name: int(meta[name]) for name in ("k", "bootstrap_samples", "seed")},
+        settings={name: int(meta[name]) for name in ("k", "bootstrap_samples", "seed", "next_basket_customers")},
     )
     return scheduled(Path(meta["model_store_dir"]), "next_basket_harness", key, judge)["metrics"]

@@ -9,6 +9,7 @@ import dataclasses
 import subprocess
 import sys
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,7 +19,7 @@ import yaml
 from metro_offers.next_basket import methods, offer_probability, sasrec, store
 from metro_offers.next_basket.repeat_explore import EXPLORE_ONLY, PersonalFrequency, mixed_top_k
 from metro_offers.next_basket.sequences import BasketHistory, build_sequences, gap_bucket
-from metro_offers.next_basket.task import NextBasketTask
+from metro_offers.next_basket.task import LINE_COLUMNS, NextBasketTask, warehouse_lines
 from metro_offers.reference import project_root
 
 VARS = yaml.safe_load((project_root() / "dbt_project.yml").read_text())["vars"]
@@ -219,7 +220,13 @@ def test_the_lists_are_stored_per_cutoff_and_reused(tmp_path):
     lines = planted_lines(40)
     settings = dataclasses.replace(PLANTED, max_epochs=2)
     names = ["p_topfreq", "sasrec", "sasrec_frequency_mix", "sasrec_explore"]
-    args = (lines, CUTOFF.date(), names, 3, 30, settings, tmp_path)
+    reads = []
+
+    def read_lines():
+        reads.append(len(lines))
+        return lines
+
+    args = (read_lines, CUTOFF.date(), names, 3, 30, settings, tmp_path)
     said = []
     lists, meta = store.ensure_lists(*args, {"orders/a.parquet": 10}, echo=said.append)
     assert set(lists.method) == set(names)
@@ -232,16 +239,40 @@ def test_the_lists_are_stored_per_cutoff_and_reused(tmp_path):
     again, _ = store.ensure_lists(*args, {"orders/a.parquet": 10, "orders/b.parquet": 5}, echo=said.append)
     assert said[-1].endswith("reusing the stored lists")
     pd.testing.assert_frame_equal(again, lists)
+    assert len(reads) == 1  # reusing the lists reads no order line
     _, changed = store.ensure_lists(*args, {"orders/a.parquet": 11}, echo=said.append)
     assert changed["reason"].startswith("landing changed")
+    _, sampled = store.ensure_lists(*args, {"orders/a.parquet": 11}, sample_customers=20, echo=said.append)
+    assert sampled["reason"] == "the methods or settings changed" and len(reads) == 3
     # the grid: 28-day steps on Mondays
     assert store.evaluation_cutoff(day(40).date(), 28, 7).weekday() == 0
+
+
+def test_the_warehouse_lines_of_a_fixed_sample_of_the_customers_who_bought_before_the_cutoff():
+    """Customers 1-5 in the hash order (id x 2654435761 mod 2^32, by hand): 5 (387,276,917),
+    2 (1,013,904,226), 4 (2,027,808,452), 1 (2,654,435,761), 3 (3,668,339,987). Customer 5
+    first buys on the cutoff, so a sample of two is customers 2 and 4, with all their lines
+    before ``before``."""
+    con = duckdb.connect()
+    con.execute(
+        "create table lines as select * from (values "
+        "(1, 11, date '2026-01-01', 100), (2, 21, date '2026-01-02', 100), (2, 22, date '2026-01-20', 200), "
+        "(3, 31, date '2026-01-03', 300), (4, 41, date '2026-01-04', 100), (4, 42, date '2026-01-25', 300), "
+        "(5, 51, date '2026-01-10', 200)) t(customer_id, order_id, order_date, product_id)"
+    )
+    relation = con.table("lines")
+    everyone = warehouse_lines(relation, "2026-01-22")
+    assert sorted(everyone.basket_id) == [11, 21, 22, 31, 41, 51]
+    sample = warehouse_lines(relation, "2026-01-22", "2026-01-10", 2)
+    assert sorted(sample.basket_id) == [21, 22, 41] and list(sample.columns) == list(LINE_COLUMNS)
+    assert sorted(warehouse_lines(relation, "2026-02-01", "2026-01-10", 3).basket_id) == [11, 21, 22, 41, 42]
+    assert sorted(warehouse_lines(relation, "2026-01-22", "2026-01-11", 1).basket_id) == [51]
 
 
 def test_a_cutoff_with_nothing_after_it_gives_no_lists_and_says_why(tmp_path):
     said = []
     lists, meta = store.ensure_lists(
-        planted_lines(4), day(60).date(), ["p_topfreq"], 3, 30, PLANTED, tmp_path, {}, echo=said.append
+        lambda: planted_lines(4), day(60).date(), ["p_topfreq"], 3, 30, PLANTED, tmp_path, {}, echo=said.append
     )
     assert lists.empty and list(lists.columns) == store.LIST_COLUMNS and meta == {}
     assert "no evaluation (no baskets before 2026-03-02 or none on or after it)" in said[-1]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -52,7 +53,7 @@ def recompute_reason(store: Path, cutoff: dt.date, request: dict, files: dict, f
 
 
 def ensure_lists(
-    lines: pd.DataFrame,
+    read_lines: Callable[[], pd.DataFrame],
     cutoff: dt.date,
     methods: list[str],
     k: int,
@@ -61,18 +62,28 @@ def ensure_lists(
     store: Path,
     files: dict[str, int],
     force: bool = False,
+    sample_customers: int | None = None,
     echo=print,
 ) -> tuple[pd.DataFrame, dict]:
     """Every method's top-k lists for the task at ``cutoff`` (method, customer_id,
-    product_id, rank) and their provenance, computed or read from the store."""
-    request = {"methods": list(methods), "k": k, "popularity_days": popularity_days, "settings": settings.as_dict()}
+    product_id, rank) and their provenance, computed or read from the store. ``read_lines``
+    gives the order lines (LINE_COLUMNS); it is called only when the lists are computed.
+    ``sample_customers``: the size of the customer sample the lines hold (None: everyone), kept
+    with the settings, so the lists are recomputed when it changes."""
+    request = {
+        "methods": list(methods),
+        "k": k,
+        "popularity_days": popularity_days,
+        "sample_customers": sample_customers,
+        "settings": settings.as_dict(),
+    }
     folder = cutoff_dir(store, cutoff)
     reason = recompute_reason(store, cutoff, request, files, force)
     if reason is None:
         echo(f"[next basket] cutoff {cutoff}: reusing the stored lists")
         return pd.read_parquet(folder / "lists.parquet"), json.loads((folder / "meta.json").read_text())
     try:
-        task = NextBasketTask.from_lines(lines, pd.Timestamp(cutoff))
+        task = NextBasketTask.from_lines(read_lines(), pd.Timestamp(cutoff))
         echo(f"[next basket] cutoff {cutoff}: {task.customers.size:,} customers to rank ({reason})")
         ranked = rank(task, list(methods), k, popularity_days, settings, echo=echo)
     except NoTask as error:  # too little data around the cutoff: nothing to judge, nothing stored

@@ -13,14 +13,31 @@ import pandas as pd
 LINE_COLUMNS = ("customer_id", "basket_id", "basket_time", "product_id")
 
 
-def warehouse_lines(order_lines, before) -> pd.DataFrame:
+# a customer's place in the next-basket sample: Knuth's multiplicative hash of its id (plain
+# arithmetic, so the same customers are drawn whatever the DuckDB version)
+SAMPLE_ORDER = "(customer_id * 2654435761) % 4294967296, customer_id"
+
+
+def warehouse_lines(order_lines, before, cutoff=None, customers: int | None = None) -> pd.DataFrame:
     """LINE_COLUMNS of a dbt relation of int_order_lines_enriched (an order is a basket), for
-    the orders before the date ``before``."""
-    return (
-        order_lines.filter(f"order_date < date '{before}'")
-        .project("customer_id, order_id as basket_id, cast(order_date as timestamp) as basket_time, product_id")
-        .df()
-    )
+    the orders before the date ``before``. With ``customers``: only the lines of a fixed sample
+    of at most that many of the customers who ordered before ``cutoff``, so that the task's
+    cost stops growing with the customer base and every build at a cutoff draws the same
+    customers."""
+    lines = order_lines.filter(f"order_date < date '{before}'")
+    if customers is not None:
+        sample = (
+            order_lines.filter(f"order_date < date '{cutoff}'")
+            .project("customer_id")
+            .distinct()
+            .order(SAMPLE_ORDER)
+            .limit(int(customers))
+            .set_alias("sample")
+        )
+        lines = lines.join(sample, "customer_id", how="semi")
+    return lines.project(
+        "customer_id, order_id as basket_id, cast(order_date as timestamp) as basket_time, product_id"
+    ).df()
 
 
 class NoTask(ValueError):
