@@ -1,4 +1,5 @@
-"""Trains the uplift learners (S-, T-, X-learner) on uplift_examples' train split when the
+"""Trains the uplift learners (S-, T-, X-learner) on uplift_examples' train split (a fixed
+sample of about var uplift_training_impressions impressions when it is larger) when the
 build needs them - none stored for this evaluation cutoff, other settings, a landing that lost
 or changed a file, or var force_retrain - and returns their registry rows (logic:
 metro_offers.uplift.training and .store). Without a randomised control group (The Complete
@@ -8,6 +9,7 @@ import datetime as dt
 from pathlib import Path
 
 from metro_offers.anchors import anchor_date
+from metro_offers.hash_sample import hash_sample
 from metro_offers.ranking.features import ranker_features
 from metro_offers.ranking.registry import landing_files
 from metro_offers.uplift import store
@@ -26,8 +28,11 @@ def model(dbt, session):
     )
     cutoff = anchor_date(evaluation_cutoff, int(meta["uplift_every_days"]))  # as macro uplift_cutoff
     settings = settings_from_vars(UpliftSettings, "uplift", meta)
-    examples = dbt.ref("uplift_examples").filter("split = 'train'").df()
-    reason = missing_arm(examples)
+    # read whole only when training: a build that reuses the stored learners needs the arms only
+    train_rows = hash_sample(
+        dbt.ref("uplift_examples").filter("split = 'train'"), int(meta["uplift_training_impressions"]), "impression_id"
+    )
+    reason = missing_arm(train_rows.project("shown").df())
     if reason:
         if meta["recommendation_objective"] == "incremental_margin":
             raise ValueError(f"var recommendation_objective is incremental_margin, but {reason}")
@@ -37,14 +42,15 @@ def model(dbt, session):
         "training_days": int(meta["uplift_training_days"]),
         "validation_days": int(meta["uplift_validation_days"]),
         "label_window_days": int(meta["label_window_days"]),
+        "training_impressions": int(meta["uplift_training_impressions"]),
     }
-    stored = store.stored_settings(settings, window, list(ranker_features(examples.columns)))
+    stored = store.stored_settings(settings, window, list(ranker_features(train_rows.columns)))
     files = landing_files(Path(meta["raw_root"]))
     force = str(meta["force_retrain"]).lower() == "true"
     reason = store.training_reason(model_store, cutoff, stored, files, force)
     if reason:
         print(f"[uplift] training for the cutoff {cutoff}: {reason}")
-        learners, learned = train(examples, cutoff, window["validation_days"], settings)
+        learners, learned = train(train_rows.df(), cutoff, window["validation_days"], settings)
         store.save(model_store, cutoff, learners, {**learned, "settings": stored, "reason": reason}, files)
     else:
         print(f"[uplift] reusing the learners stored for the cutoff {cutoff}")

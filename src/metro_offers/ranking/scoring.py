@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from metro_offers.hash_sample import hash_sample
 from metro_offers.ranking.features import feature_matrix
 from metro_offers.ranking.rankers import BASELINES
 from metro_offers.ranking.registry import load_model
@@ -48,8 +49,6 @@ def score_candidates(batches: Iterable[pd.DataFrame], entry: dict) -> pd.DataFra
 
 def candidate_sample(relation, max_rows: int) -> pd.DataFrame:
     """A deterministic sample of at most about ``max_rows`` rows of a DuckDB relation of
-    candidates (every row when it is smaller): the rows whose hash of (customer, offer) falls
-    in one residue class. Drift and the drift reference are measured on it."""
-    rows = relation.aggregate("count(*)").fetchall()[0][0]
-    step = max(1, -(-rows // max_rows))
-    return relation.filter(f"hash(customer_id, offer_id) % {step} = 0").df() if step > 1 else relation.df()
+    candidates (every row when it is smaller), by the hash of (customer, offer). Drift and the
+    drift reference are measured on it."""
+    return hash_sample(relation, max_rows, "customer_id, offer_id").df()
