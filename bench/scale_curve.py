@@ -4,7 +4,9 @@ daily run at several scales (other generator options default), on this machine.
     python bench/scale_curve.py --customers 50000,200000,500000,1000000 --steps generate,validate
 
 Each step runs as its own process under GNU time: wall seconds and the peak resident memory
-of its largest process (`metro-offers build` and its dbt child included). Per scale and step
+of its largest process (`metro-offers build` and its dbt child included). For a build or a
+daily run it also keeps the slowest dbt models (run_results.json) with the highest memory of
+the process tree sampled while each ran. Per scale and step
 it writes seconds, seconds per 1,000 customers, peak RSS and the ratio of seconds per
 customer to the smallest scale measured in the same run. Results are merged into
 bench/results/scale_curve.json (a later run with other scales or steps adds to it; a scale
@@ -18,6 +20,7 @@ The data sets are written under --work (default: a temporary folder, removed at 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -25,8 +28,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from readme_sections import write_section  # noqa: E402 - bench/ is not a package
@@ -37,6 +43,8 @@ RESULTS = ROOT / "bench" / "results" / "scale_curve.json"
 PLOT = ROOT / "bench" / "results" / "scale_curve.png"
 STEPS = ("generate", "validate", "build", "daily")
 MEMORY_BUDGET_GIB = 16  # the issue's bound for a million customers on a 24 GiB machine
+SAMPLE_SECONDS = 1.0  # how often the process tree's memory is sampled
+TOP_MODELS = 8  # the slowest models of a build or daily run kept per scale
 
 
 def command(step: str, data: Path) -> list[str]:
@@ -52,6 +60,60 @@ def customers_of(data: Path) -> int:
     return int(data.name.removeprefix("customers_"))
 
 
+class TreeMemory:
+    """Samples, once a second, the resident memory of a process and all its children summed
+    (the build's dbt runs in a child): (epoch seconds, bytes) pairs, for per-model figures."""
+
+    def __init__(self, pid: int) -> None:
+        self.samples: list[tuple[float, int]] = []
+        self._root = psutil.Process(pid)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(SAMPLE_SECONDS):
+            try:
+                tree = [self._root, *self._root.children(recursive=True)]
+            except psutil.Error:
+                return
+            total = 0
+            for process in tree:
+                with contextlib.suppress(psutil.Error):
+                    total += process.memory_info().rss
+            self.samples.append((time.time(), total))
+
+    def stop(self) -> list[tuple[float, int]]:
+        self._stop.set()
+        self._thread.join()
+        return self.samples
+
+
+def model_figures(run_results: dict, samples: list[tuple[float, int]], top: int = TOP_MODELS) -> list[dict]:
+    """The ``top`` slowest models of a dbt run: seconds, and the highest memory of the process
+    tree sampled while each ran (with two threads, that of the model running beside it too)."""
+    figures = []
+    for result in run_results.get("results", []):
+        if not result["unique_id"].startswith("model."):
+            continue
+        execute = next((t for t in result["timing"] if t["name"] == "execute"), None)
+        if execute is None or not execute.get("started_at"):
+            continue
+        start, end = (
+            dt.datetime.fromisoformat(execute[k].replace("Z", "+00:00")).timestamp()
+            for k in ("started_at", "completed_at")
+        )
+        during = [rss for at, rss in samples if start <= at <= end + SAMPLE_SECONDS]
+        figures.append(
+            {
+                "model": result["unique_id"].split(".")[-1],
+                "seconds": round(result["execution_time"], 1),
+                "tree_rss_gib": round(max(during) / 2**30, 2) if during else None,
+            }
+        )
+    return sorted(figures, key=lambda f: -f["seconds"])[:top]
+
+
 def run_step(step: str, data: Path, work: Path) -> dict:
     env = {
         **os.environ,
@@ -62,25 +124,38 @@ def run_step(step: str, data: Path, work: Path) -> dict:
     }
     usage = work / f"{data.name}_{step}.time"
     args = command(step, data)
+    log = work / f"{data.name}_{step}.log"
+    results = Path(env["DBT_TARGET_PATH"]) / "run_results.json"
+    results.unlink(missing_ok=True)
     started = time.perf_counter()
-    completed = subprocess.run(
-        ["/usr/bin/time", "-f", "%e %M", "-o", str(usage), CLI, *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    seconds = time.perf_counter() - started
-    (work / f"{data.name}_{step}.log").write_text(completed.stdout + completed.stderr)
-    if completed.returncode != 0:
-        raise RuntimeError(
-            f"metro-offers {' '.join(args)} failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            ["/usr/bin/time", "-f", "%e %M", "-o", str(usage), CLI, *args],
+            env=env,
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
-    return {
+        memory = TreeMemory(process.pid)
+        try:
+            returncode = process.wait()
+        finally:
+            if process.poll() is None:  # interrupted: stop the step, dbt child included
+                process.terminate()
+                process.wait()
+            samples = memory.stop()
+    seconds = time.perf_counter() - started
+    if returncode != 0:
+        raise RuntimeError(f"metro-offers {' '.join(args)} failed:\n{log.read_text()[-6000:]}")
+    entry = {
         "command": "metro-offers " + " ".join(a if a != str(data) else "DATA" for a in args),
         "seconds": round(seconds, 1),
         "peak_rss_gib": round(int(usage.read_text().split()[-1]) / 2**20, 2),
     }
+    if results.exists():
+        entry["slowest_models"] = model_figures(json.loads(results.read_text()), samples)
+    return entry
 
 
 def merged(previous: dict, measured: dict) -> dict:
@@ -116,6 +191,26 @@ def readme_section(report: dict) -> str:
                 f"| {int(customers):,} | {step} | {entry['measured_at'][:10]} | {entry['seconds']:.0f} | "
                 f"{per_thousand(entry, int(customers)):.2f} | {ratio} | {entry['peak_rss_gib']:.1f} |"
             )
+    slowest = [
+        f"- {int(customers):,} customers, {step}: "
+        + ", ".join(
+            f"{m['model']} {m['seconds']:.0f} s"
+            + (f" ({m['tree_rss_gib']:.1f} GiB)" if m["tree_rss_gib"] is not None else "")
+            for m in entry["slowest_models"]
+        )
+        for customers, steps in scales.items()
+        for step, entry in steps.items()
+        if entry.get("slowest_models")
+    ]
+    if slowest:
+        lines += [
+            "",
+            "The slowest models of each build and daily run (dbt's run_results.json), each with the highest "
+            "memory of the whole process tree sampled once a second while it ran (two dbt threads: "
+            "the model beside it counts too):",
+            "",
+            *slowest,
+        ]
     missing = [f"{step} at {int(c):,}" for c in scales for step in STEPS if step not in scales[c]]
     if missing:
         lines += ["", "Not measured yet: " + ", ".join(missing) + "."]
