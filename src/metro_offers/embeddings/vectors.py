@@ -121,11 +121,14 @@ def customer_vectors(
     request_days = _days(requests["as_of_date"])
     reference = request_days.max() if weight_reference_day is None else weight_reference_day
     weights = np.exp2((history.order_day - reference) / float(half_life_days))
-    running = np.cumsum(basket_sums * weights[:, None], axis=0)
+    # in place where it can be: (orders x dim) float64 arrays are most of a batch's memory
+    running = basket_sums * weights[:, None]
+    np.cumsum(running, axis=0, out=running)
     first_of_customer = np.ones(n_orders, dtype=bool)
     first_of_customer[1:] = history.order_customer[1:] != history.order_customer[:-1]
     start = np.maximum.accumulate(np.where(first_of_customer, np.arange(n_orders), 0))
-    running -= np.where((start > 0)[:, None], running[np.maximum(start - 1, 0)], 0.0)
+    later = np.flatnonzero(start > 0)  # the orders after a customer's first in the batch order
+    running[later] -= running[start[later] - 1]  # the right side is read before any row changes
     # the customer's last order strictly before each request's date, through one sort key
     customers = np.unique(history.order_customer)
     span = int(max(history.order_day.max(), request_days.max())) + 2
