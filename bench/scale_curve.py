@@ -149,6 +149,9 @@ def run_step(step: str, data: Path, work: Path) -> dict:
     if returncode != 0:
         raise RuntimeError(f"metro-offers {' '.join(args)} failed:\n{log.read_text()[-6000:]}")
     entry = {
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip(),
         "command": "metro-offers " + " ".join(a if a != str(data) else "DATA" for a in args),
         "seconds": round(seconds, 1),
         "peak_rss_gib": round(int(usage.read_text().split()[-1]) / 2**20, 2),
@@ -177,8 +180,8 @@ def readme_section(report: dict) -> str:
         "each step one process under GNU time. *s / 1K* is seconds per 1,000 customers; *× smallest* "
         f"its ratio to the {int(smallest):,}-customer run of the same step.",
         "",
-        "| customers | step | measured | seconds | s / 1K | × smallest | peak RSS GiB |",
-        "|---:|---|---|---:|---:|---:|---:|",
+        "| customers | step | measured | commit | seconds | s / 1K | × smallest | peak RSS GiB |",
+        "|---:|---|---|---|---:|---:|---:|---:|",
     ]
     for customers, steps in scales.items():
         for step in STEPS:
@@ -188,7 +191,8 @@ def readme_section(report: dict) -> str:
             base = scales[smallest].get(step)
             ratio = f"{per_thousand(entry, int(customers)) / per_thousand(base, int(smallest)):.2f}" if base else "–"
             lines.append(
-                f"| {int(customers):,} | {step} | {entry['measured_at'][:10]} | {entry['seconds']:.0f} | "
+                f"| {int(customers):,} | {step} | {entry['measured_at'][:10]} | {entry.get('commit', '–')} | "
+                f"{entry['seconds']:.0f} | "
                 f"{per_thousand(entry, int(customers)):.2f} | {ratio} | {entry['peak_rss_gib']:.1f} |"
             )
     slowest = [
