@@ -31,7 +31,8 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from readme_sections import write_section  # noqa: E402 - bench/ is not a package
+from process_tree import tree_rss  # noqa: E402 - bench/ is not a package
+from readme_sections import write_section  # noqa: E402
 
 CLI = str(Path(sys.executable).parent / "metro-offers")
 
@@ -66,8 +67,8 @@ def run_measured(command: list[str], env: dict) -> dict:
         root = psutil.Process(process.pid)
         peak = 0
         while process.poll() is None:
-            with contextlib.suppress(psutil.Error):  # a child ended between listing and reading it
-                peak = max(peak, sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]))
+            with contextlib.suppress(psutil.Error):  # the command itself ended meanwhile
+                peak = max(peak, tree_rss(root))
             time.sleep(0.05)
         seconds = time.perf_counter() - started
         log.seek(0)

@@ -20,7 +20,6 @@ The data sets are written under --work (default: a temporary folder, removed at 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import os
@@ -35,7 +34,8 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from readme_sections import write_section  # noqa: E402 - bench/ is not a package
+from process_tree import tree_rss  # noqa: E402 - bench/ is not a package
+from readme_sections import write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).parent / "metro-offers")
@@ -74,14 +74,9 @@ class TreeMemory:
     def _poll(self) -> None:
         while not self._stop.wait(SAMPLE_SECONDS):
             try:
-                tree = [self._root, *self._root.children(recursive=True)]
+                self.samples.append((time.time(), tree_rss(self._root)))
             except psutil.Error:
                 return
-            total = 0
-            for process in tree:
-                with contextlib.suppress(psutil.Error):
-                    total += process.memory_info().rss
-            self.samples.append((time.time(), total))
 
     def stop(self) -> list[tuple[float, int]]:
         self._stop.set()
