@@ -109,6 +109,14 @@ def model_figures(run_results: dict, samples: list[tuple[float, int]], top: int 
     return sorted(figures, key=lambda f: -f["seconds"])[:top]
 
 
+def from_scratch(data: Path) -> None:
+    """A full build starts from nothing built: no warehouse, no stored model or study (a build
+    reuses what the model store holds, so a second build would not be a full one)."""
+    for built in ("warehouse.duckdb", "warehouse.duckdb.wal", "warehouse.serving.duckdb"):
+        (data / built).unlink(missing_ok=True)
+    shutil.rmtree(data / "models", ignore_errors=True)
+
+
 def run_step(step: str, data: Path, work: Path) -> dict:
     env = {
         **os.environ,
@@ -122,6 +130,8 @@ def run_step(step: str, data: Path, work: Path) -> dict:
     log = work / f"{data.name}_{step}.log"
     results = Path(env["DBT_TARGET_PATH"]) / "run_results.json"
     results.unlink(missing_ok=True)
+    if step == "build":
+        from_scratch(data)
     started = time.perf_counter()
     with log.open("w") as output:
         process = subprocess.Popen(
