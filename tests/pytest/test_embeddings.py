@@ -57,6 +57,24 @@ def test_corpus_is_the_latest_baskets_strictly_before_the_date_within_the_pair_b
         basket_corpus(relation, D, max_pairs=0)
 
 
+def test_corpus_reads_older_days_only_while_the_pair_budget_is_not_met():
+    lines = pd.DataFrame(
+        [
+            (1, day(-2), 10), (1, day(-2), 11),  # inside the first window (7 days)
+            (2, day(-20), 12), (2, day(-20), 13),  # windows of 14 and 28 days
+            (3, day(-40), 14), (3, day(-40), 15), (3, day(-40), 16),  # 56 days: six pairs
+            (4, day(-400), 17), (4, day(-400), 18),  # a year earlier
+        ],
+        columns=["order_id", "order_date", "product_id"],
+    )  # fmt: skip
+    relation = duckdb.connect().from_df(lines)
+    assert basket_corpus(relation, D, max_pairs=2) == [["10", "11"]]  # met in the first window
+    assert basket_corpus(relation, D, max_pairs=5) == [["12", "13"], ["10", "11"]]  # basket 3 would exceed it
+    assert basket_corpus(relation, D, max_pairs=10) == [["14", "15", "16"], ["12", "13"], ["10", "11"]]
+    everything = [["17", "18"], ["14", "15", "16"], ["12", "13"], ["10", "11"]]
+    assert basket_corpus(relation, D, max_pairs=1000) == everything  # the whole history, and no more
+
+
 def _two_clusters(n: int = 2000) -> list[list[str]]:
     rng = np.random.default_rng(0)
     # products 0..9 only ever share baskets with each other, 10..19 likewise
