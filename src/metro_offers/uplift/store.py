@@ -151,5 +151,7 @@ def harness_key(meta: dict, registry: pd.DataFrame, model_store: Path) -> dict:
         meta,
         **study_parts(registry),
         ranker_model_version=ranker["model_version"] if ranker else None,
-        settings={name: int(meta[name]) for name in ("k", "bootstrap_samples", "seed")},
+        settings={
+            name: int(meta[name]) for name in ("k", "bootstrap_samples", "seed", "uplift_evaluation_impressions")
+        },
     )
