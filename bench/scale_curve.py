@@ -117,6 +117,11 @@ def from_scratch(data: Path) -> None:
     shutil.rmtree(data / "models", ignore_errors=True)
 
 
+def disk_bytes(folder: Path) -> int:
+    """What the data set takes on disk after a step: landed files, warehouse, snapshot, model store."""
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+
+
 def run_step(step: str, data: Path, work: Path) -> dict:
     env = {
         **os.environ,
@@ -160,6 +165,7 @@ def run_step(step: str, data: Path, work: Path) -> dict:
         "command": "metro-offers " + " ".join(a if a != str(data) else "DATA" for a in args),
         "seconds": round(seconds, 1),
         "peak_rss_gib": round(int(usage.read_text().split()[-1]) / 2**20, 2),
+        "disk_gib": round(disk_bytes(data) / 2**30, 2),
     }
     if results.exists():
         entry["slowest_models"] = model_figures(json.loads(results.read_text()), samples)
@@ -183,10 +189,11 @@ def readme_section(report: dict) -> str:
     lines = [
         "Measured by `python bench/scale_curve.py` (other generator options default; 2 cores, 24 GiB); "
         "each step one process under GNU time. *s / 1K* is seconds per 1,000 customers; *× smallest* "
-        f"its ratio to the {int(smallest):,}-customer run of the same step.",
+        f"its ratio to the {int(smallest):,}-customer run of the same step; *disk GiB* what the data "
+        "set takes after the step (landed files, warehouse, snapshot, model store).",
         "",
-        "| customers | step | measured | commit | seconds | s / 1K | × smallest | peak RSS GiB |",
-        "|---:|---|---|---|---:|---:|---:|---:|",
+        "| customers | step | measured | commit | seconds | s / 1K | × smallest | peak RSS GiB | disk GiB |",
+        "|---:|---|---|---|---:|---:|---:|---:|---:|",
     ]
     for customers, steps in scales.items():
         for step in STEPS:
@@ -195,10 +202,11 @@ def readme_section(report: dict) -> str:
             entry = steps[step]
             base = scales[smallest].get(step)
             ratio = f"{per_thousand(entry, int(customers)) / per_thousand(base, int(smallest)):.2f}" if base else "–"
+            disk = f"{entry['disk_gib']:.1f}" if "disk_gib" in entry else "–"  # recorded since 2026-11-29
             lines.append(
                 f"| {int(customers):,} | {step} | {entry['measured_at'][:10]} | {entry.get('commit', '–')} | "
                 f"{entry['seconds']:.0f} | "
-                f"{per_thousand(entry, int(customers)):.2f} | {ratio} | {entry['peak_rss_gib']:.1f} |"
+                f"{per_thousand(entry, int(customers)):.2f} | {ratio} | {entry['peak_rss_gib']:.1f} | {disk} |"
             )
     slowest = [
         f"- {int(customers):,} customers, {step}: "
