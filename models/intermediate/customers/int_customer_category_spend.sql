@@ -1,10 +1,10 @@
 -- Spend per customer, as-of date and category inside the look-back window ending the day
 -- before the as-of date, the category's share of the customer's spend (the category affinity
 -- score) and the last purchase day in it.
--- Set-based without a range join: running totals per (customer, category) by day, looked up
--- with ASOF joins at the as-of date and at the window's start; the window's spend is their
--- difference. (A range join of every request with every earlier purchase day was the slowest
--- model of the build.)
+-- Set-based without a range join: the running totals per (customer, category) by day of
+-- int_customer_category_daily_spend, looked up with ASOF joins at the as-of date and at the
+-- window's start; the window's spend is their difference. (A range join of every request
+-- with every earlier purchase day was the slowest model of the build.)
 -- Incremental: each run computes only new pairs and those the landed data since its last run
 -- touches (macros/as_of_increments.sql).
 {% set touched, settings = ['orders'], ['feature_lookback_days'] %}
@@ -14,37 +14,13 @@ with requests_to_compute as (
     {{ as_of_requests() }}
 ),
 
-daily as (
-    select
-        customer_id,
-        category_id,
-        order_date,
-        sum(line_revenue) as category_spend,
-        count(*) as category_lines
-    from {{ ref('int_order_lines_enriched') }}
-    group by customer_id, category_id, order_date
-),
-
-running as (
-    select
-        customer_id,
-        category_id,
-        order_date,
-        sum(category_spend) over customer_category as spend_to_date,
-        sum(category_lines) over customer_category as lines_to_date
-    from daily
-    window customer_category as (
-        partition by customer_id, category_id order by order_date rows between unbounded preceding and current row
-    )
-),
-
 first_purchases as (
     select
         customer_id,
         category_id,
-        min(order_date) as first_purchase_date
-    from daily
-    group by customer_id, category_id
+        first_purchase_date
+    from {{ ref('int_customer_category_daily_spend') }}
+    where order_date = first_purchase_date
 ),
 
 request_categories as (
@@ -67,7 +43,7 @@ window_end as (
         running.spend_to_date,
         running.lines_to_date
     from request_categories
-    asof inner join running
+    asof inner join {{ ref('int_customer_category_daily_spend') }} as running
         on
             request_categories.customer_id = running.customer_id
             and request_categories.category_id = running.category_id
@@ -83,7 +59,7 @@ spend as (
         window_end.lines_to_date - coalesce(before_window.lines_to_date, 0) as category_lines,
         window_end.last_category_purchase_date
     from window_end
-    asof left join running as before_window
+    asof left join {{ ref('int_customer_category_daily_spend') }} as before_window
         on
             window_end.customer_id = before_window.customer_id
             and window_end.category_id = before_window.category_id
