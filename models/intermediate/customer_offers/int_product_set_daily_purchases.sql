@@ -11,6 +11,16 @@
 -- lines, not the history.
 {{ config(**daily_fact_config(['offer_product_half_life_days'])) }}
 {%- set appending = execute and this is not none and is_incremental() %}
+{%- set set_lines_from -%}
+    select
+        order_lines.order_id,
+        order_lines.customer_id,
+        order_lines.order_date,
+        order_lines.line_revenue,
+        members.product_set_id
+    from {{ ref('int_order_lines_enriched') }} as order_lines
+    inner join set_members as members on order_lines.product_id = members.product_id
+{%- endset %}
 
 with held_sets as (
     -- the sets the table holds and the last day it holds (nothing on a full build)
@@ -48,25 +58,11 @@ first_day as (
 
 set_lines as (
     -- the days after the last held one, for the sets held ...
-    select
-        order_lines.order_id,
-        order_lines.customer_id,
-        order_lines.order_date,
-        order_lines.line_revenue,
-        members.product_set_id
-    from {{ ref('int_order_lines_enriched') }} as order_lines
-    inner join set_members as members on order_lines.product_id = members.product_id
+    {{ set_lines_from }}
     where not members.new_set and order_lines.order_date > (select held_days.last_held_date from held_days)
     union all
     -- ... and every day of the sets not held
-    select
-        order_lines.order_id,
-        order_lines.customer_id,
-        order_lines.order_date,
-        order_lines.line_revenue,
-        members.product_set_id
-    from {{ ref('int_order_lines_enriched') }} as order_lines
-    inner join set_members as members on order_lines.product_id = members.product_id
+    {{ set_lines_from }}
     where members.new_set
 ),
 
