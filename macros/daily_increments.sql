@@ -30,6 +30,16 @@
     {%- endif %}
 {%- endmacro %}
 
+{% macro last_held_day() -%}
+    {#- The last day the model holds after its pre-hook (SQL): null on a full build or when it
+        holds none. -#}
+    {%- if execute and this is not none and is_incremental() -%}
+    (select max(held.order_date) from {{ this }} as held)
+    {%- else -%}
+    cast(null as date)
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro carried_running_totals(keys, totals) -%}
     {#- Each key's `totals` at its last held day, for the keys the model's `daily` CTE adds
         days to: the values its new days' running totals continue from. No row on a full build. -#}

@@ -23,22 +23,13 @@
 {%- endset %}
 
 with held_sets as (
-    -- the sets the table holds and the last day it holds (nothing on a full build)
+    -- the sets the table holds (none on a full build)
     {% if appending %}
         select distinct product_set_id
         from {{ this }}
     {% else %}
         select cast(null as ubigint) as product_set_id
         where false
-    {% endif %}
-),
-
-held_days as (
-    {% if appending %}
-        select max(order_date) as last_held_date
-        from {{ this }}
-    {% else %}
-        select cast(null as date) as last_held_date
     {% endif %}
 ),
 
@@ -59,7 +50,7 @@ first_day as (
 set_lines as (
     -- the days after the last held one, for the sets held ...
     {{ set_lines_from }}
-    where not members.new_set and order_lines.order_date > (select held_days.last_held_date from held_days)
+    where not members.new_set and order_lines.order_date > {{ last_held_day() }}
     union all
     -- ... and every day of the sets not held
     {{ set_lines_from }}

@@ -15,9 +15,7 @@ with daily as (
         sum(line_revenue) as category_spend,
         count(*) as category_lines
     from {{ ref('int_order_lines_enriched') }}
-    {% if execute and this is not none and is_incremental() %}
-        where order_date > coalesce((select max(held.order_date) from {{ this }} as held), date '0001-01-01')
-    {% endif %}
+    where order_date > coalesce({{ last_held_day() }}, date '0001-01-01')
     group by customer_id, category_id, order_date
 ),
 

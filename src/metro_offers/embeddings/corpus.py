@@ -36,8 +36,10 @@ def basket_corpus(order_lines: duckdb.DuckDBPyRelation, before: dt.date, max_pai
             f"order_date >= DATE '{since.isoformat()}' AND order_date < DATE '{before.isoformat()}'"
         )
         baskets, window_pairs = _latest_baskets(window, max_pairs)
-        older = order_lines.filter(f"order_date < DATE '{since.isoformat()}'").limit(1).fetchall()
-        if window_pairs >= max_pairs or not older:
+        if (
+            window_pairs >= max_pairs
+            or not order_lines.filter(f"order_date < DATE '{since.isoformat()}'").limit(1).fetchall()
+        ):
             return baskets
         days *= 2
 
