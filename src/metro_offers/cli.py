@@ -63,11 +63,21 @@ def main() -> None:
 DEFAULTS = GeneratorConfig()
 
 
+def generator_option(flag: str, value_type, help_text: str | None = None):
+    """An option of GeneratorConfig's field of the same name, with its default."""
+    field = flag.removeprefix("--").replace("-", "_")
+    return click.option(flag, default=getattr(DEFAULTS, field), show_default=True, type=value_type, help=help_text)
+
+
+POSITIVE = click.FloatRange(min=0, min_open=True)
+SHARE = click.FloatRange(0, 1)
+
+
 @main.command()
-@click.option("--customers", default=DEFAULTS.customers, show_default=True, type=click.IntRange(1))
-@click.option("--products", default=DEFAULTS.products, show_default=True, type=click.IntRange(20))
-@click.option("--offers", default=DEFAULTS.offers, show_default=True, type=click.IntRange(1))
-@click.option("--days", default=DEFAULTS.days, show_default=True, type=click.IntRange(28), help="Days of history.")
+@generator_option("--customers", click.IntRange(1))
+@generator_option("--products", click.IntRange(20))
+@generator_option("--offers", click.IntRange(1))
+@generator_option("--days", click.IntRange(28), "Days of history.")
 @click.option(
     "--end-date",
     default=str(DEFAULTS.end_date),
@@ -75,35 +85,13 @@ DEFAULTS = GeneratorConfig()
     type=click.DateTime(["%Y-%m-%d"]),
     help="Last day of history.",
 )
-@click.option("--seed", default=DEFAULTS.seed, show_default=True, type=int)
-@click.option(
-    "--visit-rate-scale",
-    default=DEFAULTS.visit_rate_scale,
-    show_default=True,
-    type=click.FloatRange(min=0, min_open=True),
-    help="Multiplies every segment's visits per month.",
+@generator_option("--seed", int)
+@generator_option("--visit-rate-scale", POSITIVE, "Multiplies every segment's visits per month.")
+@generator_option("--basket-size-scale", POSITIVE, "Multiplies every segment's lines per basket.")
+@generator_option(
+    "--audience-share", SHARE, "Expected share of eligible customers each offer is shown to (or held out from)."
 )
-@click.option(
-    "--basket-size-scale",
-    default=DEFAULTS.basket_size_scale,
-    show_default=True,
-    type=click.FloatRange(min=0, min_open=True),
-    help="Multiplies every segment's lines per basket.",
-)
-@click.option(
-    "--audience-share",
-    default=DEFAULTS.audience_share,
-    show_default=True,
-    type=click.FloatRange(0, 1),
-    help="Expected share of eligible customers each offer is shown to (or held out from).",
-)
-@click.option(
-    "--conversion-rate",
-    default=DEFAULTS.conversion_rate,
-    show_default=True,
-    type=click.FloatRange(0, 1),
-    help="Mean P(redeem | shown) the generator calibrates to.",
-)
+@generator_option("--conversion-rate", SHARE, "Mean P(redeem | shown) the generator calibrates to.")
 @click.option(
     "--shift-segment",
     type=click.Choice(["budget", "premium", "family", "horeca"]),
@@ -111,20 +99,8 @@ DEFAULTS = GeneratorConfig()
     help="A segment whose behaviour changes from --shift-from on (to test drift monitoring).",
 )
 @click.option("--shift-from", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day of the shift.")
-@click.option(
-    "--shift-visit-multiplier",
-    default=DEFAULTS.shift_visit_multiplier,
-    show_default=True,
-    type=click.FloatRange(min=0, min_open=True),
-    help="Visit rate of the shifted segment, times.",
-)
-@click.option(
-    "--shift-basket-multiplier",
-    default=DEFAULTS.shift_basket_multiplier,
-    show_default=True,
-    type=click.FloatRange(min=0, min_open=True),
-    help="Lines per basket of the shifted segment, times.",
-)
+@generator_option("--shift-visit-multiplier", POSITIVE, "Visit rate of the shifted segment, times.")
+@generator_option("--shift-basket-multiplier", POSITIVE, "Lines per basket of the shifted segment, times.")
 @click.option(
     "--chunk-customers",
     default=DEFAULT_CHUNK_CUSTOMERS,

@@ -76,3 +76,22 @@ def test_the_commands_turn_refusals_into_clear_errors(tmp_path):
     assert no_landing.exit_code == 1 and "no landing zone" in no_landing.output
     refused = runner.invoke(main, ["validate", "--data-dir", str(tmp_path)])
     assert refused.exit_code == 1 and "Traceback" not in refused.output
+
+
+def test_generate_passes_its_options_to_the_generator_with_the_config_defaults(tmp_path, monkeypatch):
+    import metro_offers.generator as generator
+    from metro_offers.generator import GeneratorConfig
+
+    received = []
+    monkeypatch.setattr(generator, "generate", lambda config, data_dir, **_: received.append((config, data_dir)))
+    runner = CliRunner()
+    defaults = runner.invoke(main, ["generate", "--data-dir", str(tmp_path)])
+    assert defaults.exit_code == 0, defaults.output
+    assert received == [(GeneratorConfig(), tmp_path)]
+    changed = runner.invoke(
+        main, ["generate", "--data-dir", str(tmp_path), "--customers", "300", "--visit-rate-scale", "1.5"]
+    )
+    assert changed.exit_code == 0, changed.output
+    assert received[-1][0] == GeneratorConfig(customers=300, visit_rate_scale=1.5)
+    refused = runner.invoke(main, ["generate", "--data-dir", str(tmp_path), "--basket-size-scale", "0"])
+    assert refused.exit_code == 2 and "--basket-size-scale" in refused.output
