@@ -34,22 +34,43 @@ def model(dbt, session):
     if name not in SERVABLE:
         raise ValueError(f"var bandit_serving_policy must be one of {', '.join(SERVABLE)}, got {name!r}")
     settings = policy_settings(meta)
-    candidates = (
+    scored = (
         dbt.ref("ranker_scores")
         .project("customer_id, offer_id, score")
+        .join(dbt.ref("stg_metro__customers").project("customer_id, segment"), "customer_id")
+    )
+    # Arm codes 0 .. n - 1 in the order the arms first appear in the rows sorted by customer and
+    # offer, with their counts (none for an arm never shown): the posterior draws are made per
+    # arm code, so the codes must not depend on which rows are kept below.
+    arms = (
+        scored.aggregate("offer_id, segment, min(customer_id) as first_customer", "offer_id, segment")
+        .join(
+            dbt.ref("offer_posteriors").project("offer_id, segment, redemptions, shown_impressions"),
+            ["offer_id", "segment"],
+            how="left",
+        )
+        .project(
+            "offer_id, segment, row_number() over (order by first_customer, offer_id) - 1 as arm, "
+            "coalesce(redemptions, 0) as redemptions, coalesce(shown_impressions, 0) as shown_impressions"
+        )
+    )
+    if name == "thompson_top_k":  # only a customer's top k by the ranker can be picked: read no other row
+        scored = scored.project(
+            "*, row_number() over (partition by customer_id order by score desc, offer_id) as score_rank"
+        ).filter(f"score_rank <= {settings.ranker_top_k}")
+    candidates = (
+        scored.join(arms, ["offer_id", "segment"])
+        .project("customer_id, offer_id, score, arm")
+        .order("customer_id, offer_id")
         .df()
-        .merge(dbt.ref("stg_metro__customers").project("customer_id, segment").df(), on="customer_id")
-        .merge(dbt.ref("offer_posteriors").df(), on=["offer_id", "segment"], how="left")
-        .sort_values(["customer_id", "offer_id"], ignore_index=True)
     )
     if candidates.empty:
         return typed_table(None, COLUMNS)
-    arms, arm_keys = pd.MultiIndex.from_frame(candidates[["offer_id", "segment"]]).factorize()
-    # one row per arm code 0 .. n - 1 (the codes come from these rows); never shown: no counts
-    counts = candidates.groupby(arms)[["redemptions", "shown_impressions"]].first().fillna(0)
-    posteriors = ArmPosteriors(len(arm_keys), settings.prior(), counts["redemptions"], counts["shown_impressions"])
+    counts = arms.order("arm").project("redemptions, shown_impressions").df()
+    posteriors = ArmPosteriors(len(counts), settings.prior(), counts["redemptions"], counts["shown_impressions"])
+    arm_codes = candidates.arm.to_numpy(np.int64)
     customers = np.unique(candidates.customer_id.to_numpy(), return_inverse=True)[1]
-    choices = Choices(customers.astype(np.int64), arms.astype(np.int64), candidates.score.to_numpy(float))
+    choices = Choices(customers.astype(np.int64), arm_codes, candidates.score.to_numpy(float))
     run_date = dt.date.fromisoformat(meta["run_date"])
     rng = np.random.default_rng([settings.seed, run_date.toordinal()])
     chosen, propensity = make_policy(name, posteriors, settings).choose_logged(choices, rng)
@@ -63,7 +84,7 @@ def model(dbt, session):
                 "policy": name,
                 "propensity": propensity,
                 "ranker_score": picked.score.to_numpy(),
-                "posterior_mean": posteriors.mean()[arms[chosen]],
+                "posterior_mean": posteriors.mean()[arm_codes[chosen]],
             }
         ),
         COLUMNS,

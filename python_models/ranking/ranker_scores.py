@@ -7,7 +7,8 @@ from pathlib import Path
 
 from metro_offers.pools import SERVING_POOL
 from metro_offers.ranking.registry import live_entry
-from metro_offers.ranking.scoring import SCORING_BATCH_ROWS, score_candidates
+from metro_offers.ranking.scoring import SCORE_COLUMNS, SCORING_BATCH_ROWS, scored_batches
+from metro_offers.uplift.tables import typed_batches
 
 
 def model(dbt, session):
@@ -23,4 +24,4 @@ def model(dbt, session):
         for batch in candidates.fetch_arrow_reader(SCORING_BATCH_ROWS):
             yield batch.to_pandas()
 
-    return score_candidates(batches(), entry)
+    return typed_batches(scored_batches(batches(), entry), SCORE_COLUMNS)

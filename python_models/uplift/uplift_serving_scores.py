@@ -4,13 +4,11 @@ batches so memory stays flat as the pool grows. Empty when uplift was not estima
 
 from pathlib import Path
 
-import pandas as pd
-
 from metro_offers.pools import SERVING_POOL
 from metro_offers.ranking.features import feature_matrix
 from metro_offers.ranking.scoring import SCORING_BATCH_ROWS
 from metro_offers.uplift import store
-from metro_offers.uplift.tables import typed_table
+from metro_offers.uplift.tables import typed_batches, typed_table
 
 COLUMNS = {
     "customer_id": "int64",
@@ -33,11 +31,13 @@ def model(dbt, session):
     learner = learners[name]
     candidates = dbt.ref("candidate_features").filter(f"pool = '{SERVING_POOL}'")
     candidates = candidates.project(", ".join(dict.fromkeys(["customer_id", "offer_id", *features])))
-    parts = []
-    for batch in candidates.fetch_arrow_reader(SCORING_BATCH_ROWS):
-        frame = batch.to_pandas()
-        predicted = learner.predict(feature_matrix(frame, features))
-        parts.append(predicted.assign(customer_id=frame.customer_id.to_numpy(), offer_id=frame.offer_id.to_numpy()))
-    if not parts:
-        return typed_table(None, COLUMNS)
-    return typed_table(pd.concat(parts, ignore_index=True).assign(learner=name), COLUMNS)
+
+    def scored():
+        for batch in candidates.fetch_arrow_reader(SCORING_BATCH_ROWS):
+            frame = batch.to_pandas()
+            predicted = learner.predict(feature_matrix(frame, features))
+            yield predicted.assign(
+                customer_id=frame.customer_id.to_numpy(), offer_id=frame.offer_id.to_numpy(), learner=name
+            )
+
+    return typed_batches(scored(), COLUMNS)

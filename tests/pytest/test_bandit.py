@@ -222,3 +222,18 @@ def test_the_off_policy_study_recovers_true_values_with_its_intervals_covering()
     assert ("epsilon_greedy", "replay") not in study.index  # replay judges deterministic targets only
     assert (study.relative_bias.abs() < 0.05).all()
     assert study.interval_coverage.between(0.88, 0.99).all()
+
+
+def test_the_simulation_samples_whole_customers_by_a_hash_of_their_id():
+    import duckdb
+
+    from metro_offers.bandit.inputs import sampled_customers
+
+    con = duckdb.connect()
+    scores = con.sql("select c as customer_id, o as offer_id, 0.1 as score from range(1, 11) t(c), range(3) u(o)")
+    assert len(sampled_customers(scores, 100).df()) == 30  # fewer customers than the cap: all of them
+    sampled = sampled_customers(scores, 4).df()
+    # 10 customers, at most about 4: the step is ceil(10 / 4) = 3, the customers whose hash is 0 mod 3
+    expected = {c for (c,) in con.sql("select c from range(1, 11) t(c) where hash(c) % 3 = 0").fetchall()}
+    assert set(sampled.customer_id) == expected and 0 < len(expected) < 10
+    assert (sampled.groupby("customer_id").offer_id.nunique() == 3).all()  # every candidate of each

@@ -238,3 +238,25 @@ def test_training_does_not_depend_on_the_row_order():
     )
     for name in LEARNERS:
         pd.testing.assert_frame_equal(first[name].predict(data.x[:100]), again[name].predict(data.x[:100]))
+
+
+def test_typed_batches_are_the_frames_one_after_another_with_the_declared_types():
+    import pyarrow as pa
+
+    from metro_offers.uplift.tables import typed_batches
+
+    columns = {"customer_id": "int64", "score": "float64", "learner": "string"}
+    frames = [
+        pd.DataFrame({"customer_id": [3, 1], "score": [0.5, 0.25], "learner": "x_learner", "dropped": 9}),
+        pd.DataFrame({"customer_id": [], "score": [], "learner": []}),  # an empty batch adds nothing
+        pd.DataFrame({"customer_id": [2], "score": [1.0], "learner": "x_learner"}),
+    ]
+    table = typed_batches(iter(frames), columns)
+    assert table.schema == pa.schema([("customer_id", pa.int64()), ("score", pa.float64()), ("learner", pa.string())])
+    assert table.to_pydict() == {
+        "customer_id": [3, 1, 2],
+        "score": [0.5, 0.25, 1.0],
+        "learner": ["x_learner"] * 3,
+    }
+    nothing = typed_batches(iter([]), columns)
+    assert nothing.num_rows == 0 and nothing.schema == table.schema

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from metro_offers.evaluation import truth_columns
+from metro_offers.hash_sample import hash_sample
 
 NO_TRUTH = (
     "no truth folder covers the serving candidates: the simulation and the off-policy study need the "
@@ -45,9 +46,18 @@ def candidates_with_truth(
     return pd.concat([pairs, truth], axis=1)[covered].reset_index(drop=True), int((~covered).sum())
 
 
+def sampled_customers(scores, max_customers: int):
+    """The rows of a relation of serving candidates of a fixed sample of at most about
+    ``max_customers`` of its customers (by the hash of the customer id), every candidate of
+    each: the simulation's cost stops growing with the customer base."""
+    sample = hash_sample(scores.project("customer_id").distinct(), max_customers, "customer_id")
+    return scores.join(sample.set_alias("sample"), "customer_id", how="semi")
+
+
 def simulated_world(orders, scores, customers, offers, meta: dict, echo=print):
     """The Environment of the closed loop from the warehouse's relations (stg_metro__orders,
-    ranker_scores, stg_metro__customers, stg_metro__offers), or None without truth."""
+    ranker_scores, stg_metro__customers, stg_metro__offers) for a sample of at most about var
+    bandit_simulation_customers of the serving customers, or None without truth."""
     from metro_offers.bandit.environment import build_environment
 
     run_date = dt.date.fromisoformat(meta["run_date"])
@@ -58,8 +68,9 @@ def simulated_world(orders, scores, customers, offers, meta: dict, echo=print):
         .aggregate("customer_id, count(distinct order_date) as visit_days")
         .df()
     )
+    sample_size = int(meta["bandit_simulation_customers"])
     candidates, uncovered = candidates_with_truth(
-        scores.project("customer_id, offer_id, score").df(),
+        sampled_customers(scores, sample_size).project("customer_id, offer_id, score").df(),
         customers.project("customer_id, segment").df(),
         offers.project("offer_id, end_date").df(),
         Path(meta["truth_root"]),
@@ -69,4 +80,6 @@ def simulated_world(orders, scores, customers, offers, meta: dict, echo=print):
         return None
     if uncovered:
         echo(f"[bandit] {uncovered:,} serving candidates of offers the truth does not cover are left out")
+    simulated = candidates.customer_id.nunique()
+    echo(f"[bandit] simulating {simulated:,} serving customers (var bandit_simulation_customers: {sample_size:,})")
     return build_environment(candidates, visit_rates(visit_days, window), run_date)

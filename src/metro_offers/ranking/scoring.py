@@ -4,7 +4,7 @@ recommendation_source says whether a learned ranker or a baseline produced it.""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -24,27 +24,38 @@ def recommendation_source(entry: dict) -> str:
     return LEARNED_SOURCE if entry["chosen_is_learned"] else entry["chosen_model"]
 
 
-def score_candidates(batches: Iterable[pd.DataFrame], entry: dict) -> pd.DataFrame:
-    """customer_id, offer_id, score, model_version and recommendation_source for every
-    candidate of the batches."""
+SCORE_COLUMNS = {
+    "customer_id": "int64",
+    "offer_id": "int64",
+    "score": "float64",
+    "model_version": "string",
+    "recommendation_source": "string",
+}
+
+
+def scored_batches(batches: Iterable[pd.DataFrame], entry: dict) -> Iterator[pd.DataFrame]:
+    """SCORE_COLUMNS for the candidates of each batch, one frame a batch."""
     model = load_model(entry)
-    parts = []
+    source = recommendation_source(entry)
     for batch in batches:
         raw = model.score(feature_matrix(batch, model.features)) if len(batch) else np.zeros(0)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "customer_id": batch["customer_id"].to_numpy(dtype="int64"),
-                    "offer_id": batch["offer_id"].to_numpy(dtype="int64"),
-                    "score": calibrated(raw, entry["calibration"]),
-                }
-            )
+        yield pd.DataFrame(
+            {
+                "customer_id": batch["customer_id"].to_numpy(dtype="int64"),
+                "offer_id": batch["offer_id"].to_numpy(dtype="int64"),
+                "score": calibrated(raw, entry["calibration"]),
+                "model_version": entry["model_version"],
+                "recommendation_source": source,
+            }
         )
-    empty = pd.DataFrame({"customer_id": [], "offer_id": [], "score": []}).astype(
-        {"customer_id": "int64", "offer_id": "int64", "score": "float64"}
-    )
-    scored = pd.concat(parts, ignore_index=True) if parts else empty
-    return scored.assign(model_version=entry["model_version"], recommendation_source=recommendation_source(entry))
+
+
+def score_candidates(batches: Iterable[pd.DataFrame], entry: dict) -> pd.DataFrame:
+    """SCORE_COLUMNS for every candidate of the batches, in one frame."""
+    parts = list(scored_batches(batches, entry))
+    if not parts:
+        return pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in SCORE_COLUMNS.items()})
+    return pd.concat(parts, ignore_index=True)
 
 
 def candidate_sample(relation, max_rows: int) -> pd.DataFrame:
