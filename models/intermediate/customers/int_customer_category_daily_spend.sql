@@ -5,6 +5,10 @@
 -- Incremental (macros/daily_increments.sql): a run appends the days after the last one it
 -- holds, each (customer, category)'s totals carried on from its last held row; the pre-hook
 -- has dropped the days landed data touched. A daily run reads a day of order lines.
+-- Built after int_product_set_daily_purchases, never beside it: on a full build each holds a
+-- window over every (key, day) of the history, and side by side at a million customers they
+-- ran out of the 2 GB memory limit (alone: 136 s at 2.6 GB and 238 s at 2.7 GB peak).
+-- depends_on: {{ ref('int_product_set_daily_purchases') }}
 {{ config(**daily_fact_config([])) }}
 
 with daily as (
