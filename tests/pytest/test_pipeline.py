@@ -95,3 +95,21 @@ def test_generate_passes_its_options_to_the_generator_with_the_config_defaults(t
     assert received[-1][0] == GeneratorConfig(customers=300, visit_rate_scale=1.5)
     refused = runner.invoke(main, ["generate", "--data-dir", str(tmp_path), "--basket-size-scale", "0"])
     assert refused.exit_code == 2 and "--basket-size-scale" in refused.output
+
+
+def test_date_options_reach_their_commands_as_days_and_refuse_other_formats(tmp_path, monkeypatch):
+    import datetime as dt
+
+    import metro_offers.generator as generator
+
+    landed = []
+    monkeypatch.setattr(generator, "append_day", lambda data_dir, day, **_: landed.append(day))
+    monkeypatch.setattr(pipeline, "build", lambda *args, **kwargs: None)
+    runner = CliRunner()
+    ran = runner.invoke(main, ["daily", "--data-dir", str(tmp_path), "--date", "2026-11-02"])
+    assert ran.exit_code == 0, ran.output
+    assert landed == [dt.date(2026, 11, 2)]
+    refused = runner.invoke(main, ["daily", "--data-dir", str(tmp_path), "--date", "02/11/2026"])
+    assert refused.exit_code == 2 and "--date" in refused.output
+    missing = runner.invoke(main, ["daily", "--data-dir", str(tmp_path)])
+    assert missing.exit_code == 2 and "Missing option '--date'" in missing.output
