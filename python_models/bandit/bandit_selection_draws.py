@@ -41,7 +41,8 @@ def model(dbt, session):
     )
     # Arm codes 0 .. n - 1 in the order the arms first appear in the rows sorted by customer and
     # offer, with their counts (none for an arm never shown): the posterior draws are made per
-    # arm code, so the codes must not depend on which rows are kept below.
+    # arm code, so the codes must not depend on which rows are kept below. Read once: a few
+    # hundred rows, aggregated from every serving candidate.
     arms = (
         scored.aggregate("offer_id, segment, min(customer_id) as first_customer", "offer_id, segment")
         .join(
@@ -53,21 +54,22 @@ def model(dbt, session):
             "offer_id, segment, row_number() over (order by first_customer, offer_id) - 1 as arm, "
             "coalesce(redemptions, 0) as redemptions, coalesce(shown_impressions, 0) as shown_impressions"
         )
+        .order("arm")
+        .df()
     )
     if name == "thompson_top_k":  # only a customer's top k by the ranker can be picked: read no other row
         scored = scored.project(
             "*, row_number() over (partition by customer_id order by score desc, offer_id) as score_rank"
         ).filter(f"score_rank <= {settings.ranker_top_k}")
     candidates = (
-        scored.join(arms, ["offer_id", "segment"])
+        scored.join(session.from_df(arms[["offer_id", "segment", "arm"]]), ["offer_id", "segment"])
         .project("customer_id, offer_id, score, arm")
         .order("customer_id, offer_id")
         .df()
     )
     if candidates.empty:
         return typed_table(None, COLUMNS)
-    counts = arms.order("arm").project("redemptions, shown_impressions").df()
-    posteriors = ArmPosteriors(len(counts), settings.prior(), counts["redemptions"], counts["shown_impressions"])
+    posteriors = ArmPosteriors(len(arms), settings.prior(), arms["redemptions"], arms["shown_impressions"])
     arm_codes = candidates.arm.to_numpy(np.int64)
     customers = np.unique(candidates.customer_id.to_numpy(), return_inverse=True)[1]
     choices = Choices(customers.astype(np.int64), arm_codes, candidates.score.to_numpy(float))
