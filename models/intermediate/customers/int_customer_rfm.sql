@@ -2,6 +2,11 @@
 -- strictly before the as-of date. Recency counts from the last order ever before it (null
 -- without orders); frequency, monetary and the basket mix cover the var
 -- feature_lookback_days window ending the day before it.
+-- Set-based without a range join: the running totals per customer by day of
+-- int_customer_daily_orders, looked up with ASOF joins at the as-of date and at the window's
+-- start; the window's figures are their differences (money is DECIMAL, so exact). A range
+-- join of every request with every earlier order grew faster than the data (13x the time for
+-- 5x the customers at a million).
 -- Incremental: each run computes only new pairs and those the landed data since its last run
 -- touches (macros/as_of_increments.sql).
 {% set touched, settings = ['orders'], ['feature_lookback_days'] %}
@@ -11,35 +16,41 @@ with requests_to_compute as (
     {{ as_of_requests() }}
 ),
 
-windowed as (
+window_end as (
     select
         requests.customer_id,
         requests.as_of_date,
-        orders.order_id,
-        orders.order_date,
-        orders.order_value,
-        orders.private_label_value,
-        orders.order_lines,
-        orders.promo_lines,
-        orders.order_date >= {{ dbt.dateadd('day', -1 * var('feature_lookback_days'), 'requests.as_of_date') }}
-            as in_window
+        {{ dbt.dateadd('day', -1 * var('feature_lookback_days'), 'requests.as_of_date') }} as window_start,
+        running.order_date as last_order_date,
+        running.orders_to_date,
+        running.value_to_date,
+        running.private_label_value_to_date,
+        running.lines_to_date,
+        running.promo_lines_to_date
     from requests_to_compute as requests
-    left join {{ ref('int_customer_orders') }} as orders
-        on requests.customer_id = orders.customer_id and requests.as_of_date > orders.order_date
+    asof left join {{ ref('int_customer_daily_orders') }} as running
+        on
+            requests.customer_id = running.customer_id
+            and requests.as_of_date > running.order_date
 ),
 
 per_request as (
     select
-        customer_id,
-        as_of_date,
-        max(order_date) as last_order_date,
-        count(case when in_window then order_id end) as frequency,
-        coalesce(sum(case when in_window then order_value end), 0) as monetary,
-        sum(case when in_window then private_label_value end) as private_label_value,
-        sum(case when in_window then order_lines end) as order_lines,
-        sum(case when in_window then promo_lines end) as promo_lines
-    from windowed
-    group by customer_id, as_of_date
+        window_end.customer_id,
+        window_end.as_of_date,
+        window_end.last_order_date,
+        cast(coalesce(window_end.orders_to_date - coalesce(before_window.orders_to_date, 0), 0) as bigint)
+            as frequency,
+        coalesce(window_end.value_to_date - coalesce(before_window.value_to_date, 0), 0) as monetary,
+        window_end.private_label_value_to_date - coalesce(before_window.private_label_value_to_date, 0)
+            as private_label_value,
+        window_end.lines_to_date - coalesce(before_window.lines_to_date, 0) as order_lines,
+        window_end.promo_lines_to_date - coalesce(before_window.promo_lines_to_date, 0) as promo_lines
+    from window_end
+    asof left join {{ ref('int_customer_daily_orders') }} as before_window
+        on
+            window_end.customer_id = before_window.customer_id
+            and window_end.window_start > before_window.order_date
 )
 
 select
