@@ -53,11 +53,7 @@ select
     featured.feature_as_of_date,
     cast(featured.label_window_end as date) as label_window_end,
     featured.label,
-    case
-        when featured.label_window_end <= {{ evaluation_cutoff() }} then 'train'
-        when featured.impression_date >= {{ evaluation_cutoff() }} then 'evaluation'
-        else 'straddles_cutoff'
-    end as split,
+    {{ impression_split('featured.label_window_end', 'featured.impression_date', evaluation_cutoff()) }} as split,
     featured.policy,
     featured.selection_propensity,
     {{ ranker_feature_columns('featured') }},

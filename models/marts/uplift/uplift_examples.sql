@@ -66,11 +66,7 @@ select
     cast(featured.outcome_window_end as date) as outcome_window_end,
     featured.shown,
     featured.bought_offer_products,
-    case
-        when featured.outcome_window_end <= {{ uplift_cutoff() }} then 'train'
-        when featured.impression_date >= {{ uplift_cutoff() }} then 'evaluation'
-        else 'straddles_cutoff'
-    end as split,
+    {{ impression_split('featured.outcome_window_end', 'featured.impression_date', uplift_cutoff()) }} as split,
     featured.policy,
     featured.selection_propensity,
     {{ ranker_feature_columns('featured') }}
