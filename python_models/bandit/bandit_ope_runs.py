@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from metro_offers.arrow_tables import typed_table
 from metro_offers.bandit.inputs import simulated_world
 from metro_offers.bandit.ope_study import LOGGING_POLICY, ope_study
 from metro_offers.bandit.settings import policy_settings, simulation_settings, study_key
 from metro_offers.bandit.simulation import simulate
 from metro_offers.studies import scheduled
-from metro_offers.uplift.tables import typed_table
 
 COLUMNS = {
     "target_policy": "string",

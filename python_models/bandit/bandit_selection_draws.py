@@ -10,11 +10,11 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from metro_offers.arrow_tables import typed_table
 from metro_offers.bandit.choices import Choices
 from metro_offers.bandit.policies import make_policy
 from metro_offers.bandit.posteriors import ArmPosteriors
 from metro_offers.bandit.settings import policy_settings
-from metro_offers.uplift.tables import typed_table
 
 SERVABLE = ("thompson", "thompson_top_k")  # thompson_ranker needs the ranker's score of past impressions
 COLUMNS = {

@@ -5,10 +5,10 @@ flat as the pool grows."""
 
 from pathlib import Path
 
+from metro_offers.arrow_tables import typed_batches
 from metro_offers.pools import SERVING_POOL
 from metro_offers.ranking.registry import live_entry
 from metro_offers.ranking.scoring import SCORE_COLUMNS, SCORING_BATCH_ROWS, scored_batches
-from metro_offers.uplift.tables import typed_batches
 
 
 def model(dbt, session):

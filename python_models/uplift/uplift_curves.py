@@ -4,9 +4,9 @@ computed and stored by uplift_metrics (the same study, metro_offers.studies)."""
 
 from pathlib import Path
 
+from metro_offers.arrow_tables import typed_table
 from metro_offers.studies import stored_result
 from metro_offers.uplift import store
-from metro_offers.uplift.tables import typed_table
 
 COLUMNS = {"method": "string", "population_share": "float64", "qini": "float64"}
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from metro_offers.arrow_tables import typed_table
 from metro_offers.evaluation import truth_columns
 from metro_offers.pools import EVALUATION_POOL
 from metro_offers.ranking.features import feature_matrix
@@ -18,7 +19,6 @@ from metro_offers.ranking.scoring import score_candidates
 from metro_offers.studies import scheduled
 from metro_offers.uplift import store
 from metro_offers.uplift.evaluation import evaluate_lists, evaluate_targeting, qini_curves, targeting_inputs
-from metro_offers.uplift.tables import typed_table
 
 COLUMNS = {
     "evaluation": "string",

@@ -9,18 +9,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from metro_offers.arrow_tables import typed_table
 from metro_offers.hash_sample import hash_sample
 from metro_offers.ranking.features import feature_matrix
 from metro_offers.studies import scheduled, study_key
 from metro_offers.uplift import store
-from metro_offers.uplift.tables import typed_table
 
 COLUMNS = {
     "impression_id": "int64",
-    "learner": "string",
-    "p_if_shown": "float64",
-    "p_if_not_shown": "float64",
-    "uplift": "float64",
+    **store.PREDICTION_COLUMNS,
 }
 
 

@@ -4,19 +4,16 @@ batches so memory stays flat as the pool grows. Empty when uplift was not estima
 
 from pathlib import Path
 
+from metro_offers.arrow_tables import typed_batches, typed_table
 from metro_offers.pools import SERVING_POOL
 from metro_offers.ranking.features import feature_matrix
 from metro_offers.ranking.scoring import SCORING_BATCH_ROWS
 from metro_offers.uplift import store
-from metro_offers.uplift.tables import typed_batches, typed_table
 
 COLUMNS = {
     "customer_id": "int64",
     "offer_id": "int64",
-    "learner": "string",
-    "p_if_shown": "float64",
-    "p_if_not_shown": "float64",
-    "uplift": "float64",
+    **store.PREDICTION_COLUMNS,
 }
 
 

@@ -9,12 +9,12 @@ import datetime as dt
 from pathlib import Path
 
 from metro_offers.anchors import anchor_date
+from metro_offers.arrow_tables import typed_table
 from metro_offers.hash_sample import hash_sample
 from metro_offers.ranking.features import ranker_features
 from metro_offers.ranking.registry import landing_files
 from metro_offers.uplift import store
 from metro_offers.uplift.learners import UpliftSettings
-from metro_offers.uplift.tables import typed_table
 from metro_offers.uplift.training import missing_arm, serving_learner, train
 from metro_offers.var_settings import settings_from_vars
 

@@ -243,7 +243,7 @@ def test_training_does_not_depend_on_the_row_order():
 def test_typed_batches_are_the_frames_one_after_another_with_the_declared_types():
     import pyarrow as pa
 
-    from metro_offers.uplift.tables import typed_batches
+    from metro_offers.arrow_tables import typed_batches
 
     columns = {"customer_id": "int64", "score": "float64", "learner": "string"}
     frames = [

@@ -22,6 +22,9 @@ KIND = "uplift"
 CHECK_FILE = "x_learner.effect_control.txt"  # written last of the learners' files
 META_FORMAT = 2  # what meta.json holds (2: validation Qini); another retrains
 
+# a learner's predictions, as uplift_scores (impressions) and uplift_serving_scores (candidates) write them
+PREDICTION_COLUMNS = {"learner": "string", "p_if_shown": "float64", "p_if_not_shown": "float64", "uplift": "float64"}
+
 REGISTRY_COLUMNS = {
     "model_version": "string",
     "learner": "string",

@@ -1,4 +1,4 @@
-"""Typed output of the uplift dbt Python models: an empty pandas frame reaches DuckDB with
+"""Typed output of the dbt Python models: an empty pandas frame reaches DuckDB with
 columns of type NULL, which the contracted marts (and dbt unit tests reading their inputs'
 types) refuse, so every model returns an Arrow table with its schema, rows or none."""
 
