@@ -1,6 +1,12 @@
 -- Accepted order lines with their order's customer and date and the product's attributes:
--- the one wide fact every feature reads, computed once per build. Line revenue is exact
--- money (macros/money.sql), so every sum of it is the same in every build.
+-- the one wide fact every feature reads. Line revenue is exact money (macros/money.sql), so
+-- every sum of it is the same in every build.
+-- Incremental by order day (macros/daily_increments.sql): the pre-hook drops the days that
+-- batches landed since the last run touch (a late or corrected order, its lines, a re-landed
+-- product, offer or customer), and a run appends the lines of the days after the last one it
+-- still holds, so a daily run writes a day of lines instead of the whole history again.
+{{ config(**daily_fact_config([])) }}
+
 select
     items.order_id,
     items.line_number,
@@ -18,3 +24,4 @@ select
 from {{ ref('stg_metro__order_items') }} as items
 inner join {{ ref('stg_metro__orders') }} as orders on items.order_id = orders.order_id
 inner join {{ ref('stg_metro__products') }} as products on items.product_id = products.product_id
+where orders.order_date > coalesce({{ last_held_day() }}, date '0001-01-01')
