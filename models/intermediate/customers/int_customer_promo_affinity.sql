@@ -1,7 +1,8 @@
 -- Promo affinity per customer and as-of date: the redemption rate on offers shown before the
 -- as-of date, smoothed towards the global rate before the as-of date with var
 -- promo_affinity_prior_strength pseudo-impressions, so a customer shown nothing gets the
--- global rate rather than 0/0.
+-- global rate rather than 0/0. Counts before the as-of date come from running counts per
+-- customer and day (macro customer_events_before), not a range join over the history.
 -- Incremental: each run computes only new pairs and those the landed data since its last run
 -- touches (macros/as_of_increments.sql).
 {% set touched, settings = ['offer_activity'], ['promo_affinity_prior_strength'] %}
@@ -12,30 +13,13 @@ with requests_to_compute as (
 ),
 
 shown as (
-    select
-        requests.customer_id,
-        requests.as_of_date,
-        count(impressions.impression_id) as impressions_shown
-    from requests_to_compute as requests
-    left join {{ ref('stg_metro__impressions') }} as impressions
-        on
-            requests.customer_id = impressions.customer_id
-            and requests.as_of_date > impressions.impression_date
-            and not impressions.is_control
-    group by requests.customer_id, requests.as_of_date
+    {{ customer_events_before(
+        'requests_to_compute', ref('stg_metro__impressions'), 'impression_date', 'not is_control'
+    ) }}
 ),
 
 redeemed as (
-    select
-        requests.customer_id,
-        requests.as_of_date,
-        count(redemptions.redemption_id) as redemptions
-    from requests_to_compute as requests
-    left join {{ ref('stg_metro__redemptions') }} as redemptions
-        on
-            requests.customer_id = redemptions.customer_id
-            and requests.as_of_date > redemptions.redemption_date
-    group by requests.customer_id, requests.as_of_date
+    {{ customer_events_before('requests_to_compute', ref('stg_metro__redemptions'), 'redemption_date') }}
 ),
 
 -- the prior is point-in-time too: the global rate before each as-of date
@@ -49,10 +33,10 @@ global_rate as (
 select
     shown.customer_id,
     shown.as_of_date,
-    shown.impressions_shown,
-    redeemed.redemptions,
+    shown.events_before as impressions_shown,
+    redeemed.events_before as redemptions,
     {{ smoothed_rate(
-        'redeemed.redemptions', 'shown.impressions_shown', 'global_rate.redemption_rate',
+        'redeemed.events_before', 'shown.events_before', 'global_rate.redemption_rate',
         var('promo_affinity_prior_strength')
     ) }} as promo_affinity
 from shown
