@@ -13,6 +13,10 @@ bench/results/scale_curve.json (a later run with other scales or steps adds to i
 and step measured again replaces the old entry), which redraws the README's `scale-curve`
 section and bench/results/scale_curve.png.
 
+A build or daily run uses DuckDB's memory limit from METRO_DUCKDB_MEMORY_LIMIT (profiles.yml's
+default when unset), recorded with its figures: at a million customers the default 2 GB made
+candidate_features spill tens of GB to disk, so `METRO_DUCKDB_MEMORY_LIMIT=6GB` there.
+
 The data sets are written under --work (default: a temporary folder, removed at the end;
 1M customers take about 40 GB of disk with a built warehouse).
 """
@@ -115,6 +119,8 @@ def from_scratch(data: Path) -> None:
     for built in ("warehouse.duckdb", "warehouse.duckdb.wal", "warehouse.serving.duckdb"):
         (data / built).unlink(missing_ok=True)
     shutil.rmtree(data / "models", ignore_errors=True)
+    # dbt's partial-parse cache names the checkout that wrote it: from another one it loads seeds from there
+    shutil.rmtree(data / "target", ignore_errors=True)
 
 
 def disk_bytes(folder: Path) -> int:
@@ -167,6 +173,8 @@ def run_step(step: str, data: Path, work: Path) -> dict:
         "peak_rss_gib": round(int(usage.read_text().split()[-1]) / 2**20, 2),
         "disk_gib": round(disk_bytes(data) / 2**30, 2),
     }
+    if step in ("build", "daily"):  # DuckDB's memory limit for the build (profiles.yml's default unless set)
+        entry["duckdb_memory_limit"] = os.environ.get("METRO_DUCKDB_MEMORY_LIMIT", "default")
     if results.exists():
         entry["slowest_models"] = model_figures(json.loads(results.read_text()), samples)
     return entry
@@ -192,8 +200,9 @@ def readme_section(report: dict) -> str:
         f"its ratio to the {int(smallest):,}-customer run of the same step; *disk GiB* what the data "
         "set takes after the step (landed files, warehouse, snapshot, model store).",
         "",
-        "| customers | step | measured | commit | seconds | s / 1K | × smallest | peak RSS GiB | disk GiB |",
-        "|---:|---|---|---|---:|---:|---:|---:|---:|",
+        "| customers | step | measured | commit | DuckDB limit "
+        "| seconds | s / 1K | × smallest | peak RSS GiB | disk GiB |",
+        "|---:|---|---|---|---|---:|---:|---:|---:|---:|",
     ]
     for customers, steps in scales.items():
         for step in STEPS:
@@ -205,6 +214,7 @@ def readme_section(report: dict) -> str:
             disk = f"{entry['disk_gib']:.1f}" if "disk_gib" in entry else "–"  # recorded since 2026-11-29
             lines.append(
                 f"| {int(customers):,} | {step} | {entry['measured_at'][:10]} | {entry.get('commit', '–')} | "
+                f"{entry.get('duckdb_memory_limit', 'default' if step in ('build', 'daily') else '–')} | "
                 f"{entry['seconds']:.0f} | "
                 f"{per_thousand(entry, int(customers)):.2f} | {ratio} | {entry['peak_rss_gib']:.1f} | {disk} |"
             )
