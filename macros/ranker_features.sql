@@ -4,6 +4,12 @@
         interaction features as of that date, from the as-of feature models. Training examples
         (as of the impression's week), the serving pool (as of run_date) and the evaluation
         pool (as of the cutoff) all call it, so their features cannot drift apart. -#}
+    with pair_dates as (
+        -- the as-of dates the pairs ask for, computed once: each as-of feature model is read
+        -- only at them (at_pair_dates)
+        select distinct {{ as_of_column }} as as_of_date from {{ pairs_relation }}
+    )
+
     select
         pairs.*,
         customers.segment,
@@ -44,50 +50,47 @@
     inner join {{ ref('stg_metro__customers') }} as customers on pairs.customer_id = customers.customer_id
     inner join {{ ref('stg_metro__offers') }} as offers on pairs.offer_id = offers.offer_id
     inner join {{ ref('int_offer_economics') }} as economics on pairs.offer_id = economics.offer_id
-    inner join {{ at_pair_dates(ref('int_customer_rfm'), pairs_relation, as_of_column) }} as rfm
+    inner join {{ at_pair_dates(ref('int_customer_rfm')) }} as rfm
         on pairs.customer_id = rfm.customer_id and pairs.{{ as_of_column }} = rfm.as_of_date
-    inner join {{ at_pair_dates(ref('int_customer_promo_affinity'), pairs_relation, as_of_column) }} as promo
+    inner join {{ at_pair_dates(ref('int_customer_promo_affinity')) }} as promo
         on pairs.customer_id = promo.customer_id and pairs.{{ as_of_column }} = promo.as_of_date
-    inner join {{ at_pair_dates(ref('int_offer_redemption_history'), pairs_relation, as_of_column) }} as history
+    inner join {{ at_pair_dates(ref('int_offer_redemption_history')) }} as history
         on pairs.offer_id = history.offer_id and pairs.{{ as_of_column }} = history.as_of_date
-    left join {{ at_pair_dates(ref('int_customer_category_entropy'), pairs_relation, as_of_column) }} as entropy
+    left join {{ at_pair_dates(ref('int_customer_category_entropy')) }} as entropy
         on pairs.customer_id = entropy.customer_id and pairs.{{ as_of_column }} = entropy.as_of_date
-    left join {{ at_pair_dates(ref('int_customer_category_spend'), pairs_relation, as_of_column) }} as category_spend
+    left join {{ at_pair_dates(ref('int_customer_category_spend')) }} as category_spend
         on
             pairs.customer_id = category_spend.customer_id
             and pairs.{{ as_of_column }} = category_spend.as_of_date
             and offers.category_id = category_spend.category_id
     left join {{ ref('int_offer_product_sets') }} as product_sets on pairs.offer_id = product_sets.offer_id
-    left join {{ at_pair_dates(ref('int_customer_offer_purchases'), pairs_relation, as_of_column) }} as offer_purchases
+    left join {{ at_pair_dates(ref('int_customer_offer_purchases')) }} as offer_purchases
         on
             pairs.customer_id = offer_purchases.customer_id
             and pairs.offer_id = offer_purchases.offer_id
             and pairs.{{ as_of_column }} = offer_purchases.as_of_date
-    left join {{ at_pair_dates(ref('int_offer_product_popularity'), pairs_relation, as_of_column) }} as popularity
+    left join {{ at_pair_dates(ref('int_offer_product_popularity')) }} as popularity
         on
             pairs.offer_id = popularity.offer_id
             and pairs.{{ as_of_column }} = popularity.as_of_date
             and customers.segment = popularity.segment
-    left join {{ at_pair_dates(ref('item2vec_customer_vectors'), pairs_relation, as_of_column) }} as customer_vectors
+    left join {{ at_pair_dates(ref('item2vec_customer_vectors')) }} as customer_vectors
         on pairs.customer_id = customer_vectors.customer_id and pairs.{{ as_of_column }} = customer_vectors.as_of_date
     left join {{ ref('item2vec_offer_vectors') }} as offer_vectors
         on pairs.offer_id = offer_vectors.offer_id and customer_vectors.anchor_date = offer_vectors.anchor_date
-    left join {{ at_pair_dates(ref('sasrec_offer_probabilities'), pairs_relation, as_of_column) }} as sasrec
+    left join {{ at_pair_dates(ref('sasrec_offer_probabilities')) }} as sasrec
         on
             pairs.customer_id = sasrec.customer_id
             and pairs.{{ as_of_column }} = sasrec.as_of_date
             and product_sets.product_set_id = sasrec.product_set_id
 {%- endmacro %}
 
-{% macro at_pair_dates(feature_relation, pairs_relation, as_of_column) -%}
-    {#- The rows of an as-of feature model dated on one of the pairs' as-of dates: the same
-        join, but the hash table DuckDB builds holds only those dates (the serving pool's one
-        date of int_customer_category_spend is 14M of its 202M rows at a million customers;
-        whole, candidate_features spilled over 44 GB to disk and filled it). -#}
-    (
-        select * from {{ feature_relation }}
-        where as_of_date in (select distinct pairs.{{ as_of_column }} from {{ pairs_relation }} as pairs)
-    )
+{% macro at_pair_dates(feature_relation) -%}
+    {#- The rows of an as-of feature model dated on one of the pairs' as-of dates (the CTE
+        pair_dates of ranker_features): the same join, but the hash table DuckDB builds holds
+        only those dates (the serving pool's one date of int_customer_category_spend is 14M of
+        its 202M rows at a million customers). -#}
+    (select * from {{ feature_relation }} where as_of_date in (select pair_dates.as_of_date from pair_dates))
 {%- endmacro %}
 
 {% macro ranker_feature_columns(relation_alias='') -%}
