@@ -15,7 +15,7 @@ from metro_offers.evaluation import truth_columns
 from metro_offers.pools import EVALUATION_POOL
 from metro_offers.ranking.features import feature_matrix
 from metro_offers.ranking.registry import live_entry
-from metro_offers.ranking.scoring import score_candidates
+from metro_offers.ranking.scoring import SCORING_BATCH_ROWS, score_candidates
 from metro_offers.studies import scheduled
 from metro_offers.uplift import store
 from metro_offers.uplift.evaluation import evaluate_lists, evaluate_targeting, qini_curves, targeting_inputs
@@ -33,28 +33,37 @@ COLUMNS = {
 
 def list_pool(dbt, meta, registry, truth_dir) -> pd.DataFrame | None:
     """The evaluation pool with the live ranker's P(redeem), the serving learner's uplift, the
-    offer's economics and the true probabilities; None without truth."""
+    offer's economics and the true probabilities; None without truth. Scored in batches, so
+    only these few columns of the pool are held at once, not its features."""
     model_store = Path(meta["model_store_dir"])
-    pool = dbt.ref("pool_examples").filter(f"pool = '{EVALUATION_POOL}'").df()
-    truth = truth_columns(truth_dir, pool, ("p_redeem_if_shown", "p_buy_if_not_shown"))
-    if pool.empty or truth is None:
-        return None
     dbt.ref("ranker_training")  # the live ranker registered or kept by this build
     entry = live_entry(model_store)
-    p_redeem = score_candidates([pool[["customer_id", "offer_id", *entry["features"]]]], entry)["score"].to_numpy()
     learners, features = store.registered_learners(model_store, registry)
     learner = learners[store.serving_name(registry)]
+    columns = dict.fromkeys(["customer_id", "offer_id", "discount_pct", *entry["features"], *features])
+    pool = dbt.ref("pool_examples").filter(f"pool = '{EVALUATION_POOL}'").project(", ".join(columns))
+
+    def scored():
+        for batch in pool.fetch_arrow_reader(SCORING_BATCH_ROWS):
+            frame = batch.to_pandas()
+            p_redeem = score_candidates([frame[["customer_id", "offer_id", *entry["features"]]]], entry)["score"]
+            yield frame[["customer_id", "offer_id", "discount_pct"]].assign(
+                p_redeem=p_redeem.to_numpy(),
+                uplift=learner.predict(feature_matrix(frame, features))["uplift"].to_numpy(),
+            )
+
+    parts = list(scored())
+    if not parts:
+        return None
+    scores = pd.concat(parts, ignore_index=True)
+    truth = truth_columns(truth_dir, scores, ("p_redeem_if_shown", "p_buy_if_not_shown"))
+    if truth is None:
+        return None
     economics = dbt.ref("int_offer_economics").project("offer_id, base_price, unit_cost").df()
-    return (
-        pool[["customer_id", "offer_id", "discount_pct"]]
-        .assign(
-            p_redeem=p_redeem,
-            uplift=learner.predict(feature_matrix(pool, features))["uplift"].to_numpy(),
-            true_p_if_shown=truth["p_redeem_if_shown"].to_numpy(),
-            true_p_if_not_shown=truth["p_buy_if_not_shown"].to_numpy(),
-        )
-        .merge(economics, on="offer_id", how="left", validate="many_to_one")
-    )
+    return scores.assign(
+        true_p_if_shown=truth["p_redeem_if_shown"].to_numpy(),
+        true_p_if_not_shown=truth["p_buy_if_not_shown"].to_numpy(),
+    ).merge(economics, on="offer_id", how="left", validate="many_to_one")
 
 
 def model(dbt, session):
