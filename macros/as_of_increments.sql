@@ -59,16 +59,21 @@
     {{- return(found.rows | length == 1 and found.rows[0][0] == as_of_fingerprint(settings)) }}
 {%- endmacro %}
 
+{% macro batch_unseen(source_file) -%}
+    {#- Whether a landed file's batch is one the running model has not seen. -#}
+    not list_contains(
+        (select batches_seen from ops.as_of_watermarks where model = '{{ this.identifier }}'),
+        {{ landed_batch(source_file) }}
+    )
+{%- endmacro %}
+
 {% macro landed_since_last_run(base_model) -%}
     {#- Rows of a base model from batches the running model has not seen (the files are
         picked first: a batch name per file, not per row). -#}
     select * from {{ ref(base_model) }}
     where source_file in (
         select source_file from (select distinct source_file from {{ ref(base_model) }})
-        where not list_contains(
-            (select batches_seen from ops.as_of_watermarks where model = '{{ this.identifier }}'),
-            {{ landed_batch('source_file') }}
-        )
+        where {{ batch_unseen('source_file') }}
     )
 {%- endmacro %}
 
@@ -78,13 +83,15 @@
     {{ column }} in (select {{ column }} from ({{ landed_since_last_run('base_metro__' ~ table) }}))
 {%- endmacro %}
 
-{% macro touched_order_ids() -%}
-    {#- Orders whose acceptance or lines a batch landed since the last run may change. -#}
+{% macro touched_order_ids(landed_items=none, items=none) -%}
+    {#- Orders whose acceptance or lines a batch landed since the last run may change.
+        base_metro__order_items itself passes its new landed lines and `this` as the
+        order-line relations (SQL): a model cannot ref itself. -#}
     select order_id from ({{ landed_since_last_run('base_metro__orders') }})
     union all
-    select order_id from ({{ landed_since_last_run('base_metro__order_items') }})
+    select order_id from ({{ landed_items or landed_since_last_run('base_metro__order_items') }})
     union all
-    select order_id from {{ ref('base_metro__order_items') }}
+    select order_id from {{ items or ref('base_metro__order_items') }}
     where {{ landed_key('product_id', 'products') }} or {{ landed_key('offer_id', 'offers') }}
     union all
     select order_id from {{ ref('base_metro__orders') }}
@@ -159,17 +166,22 @@
     )
 {%- endmacro %}
 
-{% macro as_of_record_watermark(settings) -%}
-    {#- post-hook: the batches this run has seen and the model's fingerprint. -#}
+{% macro as_of_record_watermark(settings, tables=none) -%}
+    {#- post-hook: the batches this run has seen and the model's fingerprint. `tables`: the
+        raw tables whose batches count (default all); the model's own is read from `this`. -#}
+    {%- set tables = tables or ['orders', 'order_items', 'customers', 'products', 'offers', 'impressions', 'redemptions'] %}
     insert or replace into ops.as_of_watermarks
     select
         '{{ this.identifier }}',
         '{{ as_of_fingerprint(settings) }}',
         (
             select list(distinct batch order by batch) from (
-                {%- for table in ['orders', 'order_items', 'customers', 'products', 'offers', 'impressions', 'redemptions'] %}
+                {%- for table in tables %}
                 select {{ landed_batch('source_file') }} as batch
-                from (select distinct source_file from {{ ref('base_metro__' ~ table) }})
+                from (
+                    select distinct source_file
+                    from {{ this if this.identifier == 'base_metro__' ~ table else ref('base_metro__' ~ table) }}
+                )
                 {%- if not loop.last %} union all {% endif %}
                 {%- endfor %}
             )

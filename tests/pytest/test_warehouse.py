@@ -455,8 +455,9 @@ def test_daily_run_lands_a_day_builds_and_logs_the_run_once_per_build(built, tmp
 
 def land_a_correction(data: Path, warehouse: Path, batch: str) -> pd.Series:
     """A correction batch: an old order re-landed a week after a training pair's as-of date
-    of its customer (it was before it), and a line of an unknown product. Returns the order
-    and the pair's features before the correction."""
+    of its customer (it was before it), one of its lines re-landed with one more unit (the
+    later copy wins) and a line of an unknown product. Returns the order and the pair's
+    features before the correction."""
     moved = query(
         warehouse,
         """
@@ -479,8 +480,11 @@ def land_a_correction(data: Path, warehouse: Path, batch: str) -> pd.Series:
     orders = pd.read_parquet(raw / "orders")
     order = orders[orders.order_id == moved.order_id].assign(order_date=moved.as_of_date.date() + dt.timedelta(days=7))
     write_table(order, "orders", raw / "orders" / f"{batch}.parquet")
-    line = pd.read_parquet(raw / "order_items").head(1).assign(line_number=999, product_id=10**9)
-    write_table(line, "order_items", raw / "order_items" / f"{batch}.parquet")
+    lines = pd.read_parquet(raw / "order_items")
+    relanded = lines[lines.order_id == moved.order_id].head(1)
+    unknown = lines.head(1).assign(line_number=999, product_id=10**9)
+    corrected = pd.concat([relanded.assign(quantity=relanded.quantity + 1), unknown], ignore_index=True)
+    write_table(corrected, "order_items", raw / "order_items" / f"{batch}.parquet")
     return moved
 
 
@@ -500,17 +504,18 @@ def test_daily_runs_give_the_warehouse_a_full_rebuild_gives(built, tmp_path):
     moved = land_a_correction(copy, warehouse, f"landed_{days[1]}_fix")
     runs.append(run_cli("daily", "--date", str(days[2]), "--data-dir", str(copy), warehouse=warehouse))
     # the incremental as-of features saw the correction: the order now falls after the pair's
-    # as-of date, so its frequency is one less; the old copy and the bad line are quarantined
+    # as-of date, so its frequency is one less; the old copies and the bad line are quarantined
     pair = f"customer_id = {moved.customer_id} and as_of_date = '{moved.as_of_date.date()}'"
     after = query(warehouse, f"select frequency from intermediate.int_customer_rfm where {pair}")
     assert after.frequency.tolist() == [moved.frequency - 1]
     rejected = query(
         warehouse,
         "select source_table, rejection_reason, source_file from marts.rejected_rows "
-        f"where source_file like '%landed_{days[1]}_fix%' or (source_table = 'orders' "
+        f"where source_file like '%landed_{days[1]}_fix%' or (source_table in ('orders', 'order_items') "
         f"and source_row->>'order_id' = '{moved.order_id}')",
     )
     assert sorted(zip(rejected.source_table, rejected.rejection_reason, strict=True)) == [
+        ("order_items", "duplicate_key"),
         ("order_items", "unknown_product"),
         ("orders", "duplicate_key"),
     ]

@@ -1,4 +1,14 @@
 -- Typed order lines with a rejection_reason per row (null = accepted).
+-- Incremental (macros/staging_increments.sql): a run restages the lines of the batches landed
+-- since its last run and every line of the orders those batches may change (touched_order_ids:
+-- a line landed again, so the later copy wins; an order, customer, product or offer landed,
+-- so a line's acceptance changes), reading every copy of those orders' lines; rows of the
+-- other orders stay as they are. A daily run stages a day's lines, not the whole history.
+{{ config(**restaged_by_order_config()) }}
+-- depends_on: {{ ref('base_metro__customers') }}
+
+{%- set restaging = execute and is_incremental() and as_of_has_watermark([]) %}
+
 with landed as (
     select * from {{ source('metro_raw', 'order_items') }}
 ),
@@ -35,25 +45,37 @@ typed as (
     from landed
 ),
 
+staged as (
+    select * from typed
+    {%- if restaging %}
+    where
+        {{ batch_unseen('source_file') }}
+        or order_id in ({{ touched_order_ids(
+            landed_items='select order_id from typed where ' ~ batch_unseen('source_file'),
+            items=this,
+        ) }})
+    {%- endif %}
+),
+
 duplicates as (
-    {{ duplicate_key_ranks('typed', ['order_id', 'line_number']) }}
+    {{ duplicate_key_ranks('staged', ['order_id', 'line_number']) }}
 )
 
 select
-    typed.*,
+    staged.*,
     case
-        when typed.order_id is null or typed.line_number is null then 'null_key'
+        when staged.order_id is null or staged.line_number is null then 'null_key'
         when duplicates.key_rank > 1 then 'duplicate_key'
         when orders.order_id is null then 'unknown_order'
         when products.product_id is null then 'unknown_product'
-        when typed.offer_id is not null and offers.offer_id is null then 'unknown_offer'
-        when typed.quantity is null or typed.quantity <= 0 then 'non_positive_quantity'
-        when typed.unit_price is null or typed.unit_price < 0 then 'negative_price'
-        when typed.discount_amount is null or typed.discount_amount < 0 then 'negative_discount'
+        when staged.offer_id is not null and offers.offer_id is null then 'unknown_offer'
+        when staged.quantity is null or staged.quantity <= 0 then 'non_positive_quantity'
+        when staged.unit_price is null or staged.unit_price < 0 then 'negative_price'
+        when staged.discount_amount is null or staged.discount_amount < 0 then 'negative_discount'
     end as rejection_reason
-from typed
+from staged
 left join duplicates
-    on typed.source_file = duplicates.source_file and typed.file_row_number = duplicates.file_row_number
-left join orders on typed.order_id = orders.order_id
-left join products on typed.product_id = products.product_id
-left join offers on typed.offer_id = offers.offer_id
+    on staged.source_file = duplicates.source_file and staged.file_row_number = duplicates.file_row_number
+left join orders on staged.order_id = orders.order_id
+left join products on staged.product_id = products.product_id
+left join offers on staged.offer_id = offers.offer_id
