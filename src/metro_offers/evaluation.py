@@ -286,6 +286,7 @@ def evaluation_settings(meta: dict) -> dict:
         "bootstrap_samples": int(meta["bootstrap_samples"]),
         "seed": int(meta["seed"]),
         "max_lists_per_pool": int(meta["ranker_max_lists_per_pool"]),
+        "max_evaluation_customers": int(meta["evaluation_max_customers"]),
     }
 
 

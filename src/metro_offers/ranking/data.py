@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from metro_offers.metrics import auc, mean_ndcg
+from metro_offers.pools import EVALUATION_POOL
 from metro_offers.ranking.features import feature_matrix
 
 
@@ -81,3 +82,14 @@ def sample_training_lists(relation, max_lists_per_pool: int):
     largest = max((n for _, n in counts), default=0)
     step = max(1, -(-largest // max(1, int(max_lists_per_pool))))
     return relation.filter(f"pool not like 'training_%' or hash(customer_id) % {step} = 0")
+
+
+def sample_evaluation_lists(relation, max_customers: int):
+    """pool_examples (a DuckDB relation) with the evaluation pool cut to the full lists of
+    about ``max_customers`` customers (a hash residue class of the id) when it holds more; the
+    other pools as they are. Whole lists, so each sampled customer is still ranked over their
+    full eligible set."""
+    evaluation = relation.filter(f"pool = '{EVALUATION_POOL}'")
+    customers = evaluation.aggregate("count(distinct customer_id)").fetchall()[0][0]
+    step = max(1, -(-customers // max(1, int(max_customers))))
+    return relation.filter(f"pool != '{EVALUATION_POOL}' or hash(customer_id) % {step} = 0")
