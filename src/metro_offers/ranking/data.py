@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from metro_offers.hash_sample import residue_classes
 from metro_offers.metrics import auc, mean_ndcg
 from metro_offers.pools import EVALUATION_POOL
 from metro_offers.ranking.features import feature_matrix
@@ -80,7 +81,7 @@ def sample_training_lists(relation, max_lists_per_pool: int):
     training time (bench/ranker_training_choice.py)."""
     counts = relation.filter("pool like 'training_%'").aggregate("pool, count(distinct customer_id)", "pool").fetchall()
     largest = max((n for _, n in counts), default=0)
-    step = max(1, -(-largest // max(1, int(max_lists_per_pool))))
+    step = residue_classes(largest, max_lists_per_pool)
     return relation.filter(f"pool not like 'training_%' or hash(customer_id) % {step} = 0")
 
 
@@ -91,5 +92,5 @@ def sample_evaluation_lists(relation, max_customers: int):
     full eligible set."""
     evaluation = relation.filter(f"pool = '{EVALUATION_POOL}'")
     customers = evaluation.aggregate("count(distinct customer_id)").fetchall()[0][0]
-    step = max(1, -(-customers // max(1, int(max_customers))))
+    step = residue_classes(customers, max_customers)
     return relation.filter(f"pool != '{EVALUATION_POOL}' or hash(customer_id) % {step} = 0")
