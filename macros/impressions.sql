@@ -14,3 +14,14 @@
         else 'straddles_cutoff'
     end
 {%- endmacro %}
+
+{% macro impression_feature_requests(key) -%}
+    {#- The (key, as-of date) pairs the training examples need features for: every `key`
+        (customer_id, offer_id) shown or held out before run_date, as of the Monday that starts
+        the impression's week. -#}
+    select distinct
+        {{ key }},
+        {{ impression_feature_date('impression_date') }} as as_of_date
+    from {{ ref('stg_metro__impressions') }}
+    where impression_date < {{ run_date() }}
+{%- endmacro %}

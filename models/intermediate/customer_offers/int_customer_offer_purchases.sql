@@ -25,11 +25,10 @@ at_as_of as (
         purchases.decay_weight_to_date,
         purchases.first_order_date
     from requests
-    asof inner join {{ ref('int_product_set_daily_purchases') }} as purchases
-        on
-            requests.customer_id = purchases.customer_id
-            and requests.product_set_id = purchases.product_set_id
-            and requests.as_of_date > purchases.order_date
+    {{ asof_join_before(
+        'requests', ref('int_product_set_daily_purchases'), 'purchases',
+        ['customer_id', 'product_set_id'], 'as_of_date', kind='inner'
+    ) }}
 )
 
 select
@@ -45,8 +44,7 @@ select
         / {{ var('offer_product_half_life_days') }}
     ) as offer_product_decayed_orders
 from at_as_of
-asof left join {{ ref('int_product_set_daily_purchases') }} as before_window
-    on
-        at_as_of.customer_id = before_window.customer_id
-        and at_as_of.product_set_id = before_window.product_set_id
-        and at_as_of.window_start > before_window.order_date
+{{ asof_join_before(
+    'at_as_of', ref('int_product_set_daily_purchases'), 'before_window',
+    ['customer_id', 'product_set_id'], 'window_start'
+) }}

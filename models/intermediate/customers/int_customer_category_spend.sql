@@ -43,11 +43,10 @@ window_end as (
         running.spend_to_date,
         running.lines_to_date
     from request_categories
-    asof inner join {{ ref('int_customer_category_daily_spend') }} as running
-        on
-            request_categories.customer_id = running.customer_id
-            and request_categories.category_id = running.category_id
-            and request_categories.as_of_date > running.order_date
+    {{ asof_join_before(
+        'request_categories', ref('int_customer_category_daily_spend'), 'running',
+        ['customer_id', 'category_id'], 'as_of_date', kind='inner'
+    ) }}
 ),
 
 spend as (
@@ -59,11 +58,10 @@ spend as (
         window_end.lines_to_date - coalesce(before_window.lines_to_date, 0) as category_lines,
         window_end.last_category_purchase_date
     from window_end
-    asof left join {{ ref('int_customer_category_daily_spend') }} as before_window
-        on
-            window_end.customer_id = before_window.customer_id
-            and window_end.category_id = before_window.category_id
-            and window_end.window_start > before_window.order_date
+    {{ asof_join_before(
+        'window_end', ref('int_customer_category_daily_spend'), 'before_window',
+        ['customer_id', 'category_id'], 'window_start'
+    ) }}
 )
 
 select

@@ -28,10 +28,7 @@ window_end as (
         running.lines_to_date,
         running.promo_lines_to_date
     from requests_to_compute as requests
-    asof left join {{ ref('int_customer_daily_orders') }} as running
-        on
-            requests.customer_id = running.customer_id
-            and requests.as_of_date > running.order_date
+    {{ asof_join_before('requests', ref('int_customer_daily_orders'), 'running', ['customer_id'], 'as_of_date') }}
 ),
 
 per_request as (
@@ -47,10 +44,9 @@ per_request as (
         window_end.lines_to_date - coalesce(before_window.lines_to_date, 0) as order_lines,
         window_end.promo_lines_to_date - coalesce(before_window.promo_lines_to_date, 0) as promo_lines
     from window_end
-    asof left join {{ ref('int_customer_daily_orders') }} as before_window
-        on
-            window_end.customer_id = before_window.customer_id
-            and window_end.window_start > before_window.order_date
+    {{ asof_join_before(
+        'window_end', ref('int_customer_daily_orders'), 'before_window', ['customer_id'], 'window_start'
+    ) }}
 )
 
 select

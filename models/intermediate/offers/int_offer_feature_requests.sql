@@ -11,11 +11,7 @@ with pools as (
 ),
 
 training as (
-    select distinct
-        offer_id,
-        {{ impression_feature_date('impression_date') }} as as_of_date
-    from {{ ref('stg_metro__impressions') }}
-    where impression_date < {{ run_date() }}
+    {{ impression_feature_requests('offer_id') }}
 )
 
 select

@@ -57,11 +57,7 @@ window_end as (
         requests.*,
         running.orders_to_date
     from requests
-    asof left join segment_running as running
-        on
-            requests.product_set_id = running.product_set_id
-            and requests.segment = running.segment
-            and requests.as_of_date > running.order_date
+    {{ asof_join_before('requests', 'segment_running', 'running', ['product_set_id', 'segment'], 'as_of_date') }}
 ),
 
 per_segment as (
@@ -72,13 +68,10 @@ per_segment as (
         coalesce(window_end.orders_to_date, 0) - coalesce(before_window.orders_to_date, 0) as window_orders,
         coalesce(signups.customers_to_date, 0) as segment_customers
     from window_end
-    asof left join segment_running as before_window
-        on
-            window_end.product_set_id = before_window.product_set_id
-            and window_end.segment = before_window.segment
-            and window_end.window_start > before_window.order_date
-    asof left join signups
-        on window_end.segment = signups.segment and window_end.as_of_date > signups.signup_date
+    {{ asof_join_before(
+        'window_end', 'segment_running', 'before_window', ['product_set_id', 'segment'], 'window_start'
+    ) }}
+    {{ asof_join_before('window_end', 'signups', 'signups', ['segment'], 'as_of_date', totals_date='signup_date') }}
 )
 
 select

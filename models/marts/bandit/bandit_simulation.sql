@@ -26,7 +26,7 @@ running as (
     select
         *,
         sum(shown) over loop_so_far as cumulative_shown,
-        sum(redemptions) over loop_so_far as cumulative_redemptions,
+        cast(sum(redemptions) over loop_so_far as bigint) as cumulative_redemptions,
         sum(true_incremental) over loop_so_far as cumulative_true_incremental,
         sum(regret) over loop_so_far as cumulative_regret,
         sum(control_visitors) over loop_so_far as cumulative_control_visitors,
@@ -35,22 +35,9 @@ running as (
     window loop_so_far as (partition by policy, seed order by day rows between unbounded preceding and current row)
 )
 
+-- the control group's running counts only serve the measured incremental redemptions
 select
-    policy,
-    seed,
-    day,
-    simulation_date,
-    visitors,
-    shown,
-    redemptions,
-    expected_redemptions,
-    control_visitors,
-    control_buyers,
-    true_incremental,
-    regret,
-    cast(cumulative_redemptions as bigint) as cumulative_redemptions,
-    cumulative_true_incremental,
-    cumulative_regret,
+    * exclude (cumulative_shown, cumulative_control_visitors, cumulative_control_buyers),
     cast(
         cumulative_redemptions
         - cumulative_control_buyers * cumulative_shown / nullif(cumulative_control_visitors, 0) as double

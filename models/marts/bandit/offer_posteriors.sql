@@ -60,20 +60,6 @@ shown as (
     where not impressions.is_control
 ),
 
-new_impressions as (
-    select
-        shown.offer_id,
-        shown.segment,
-        count(*) as shown_impressions,
-        0 as redemptions
-    from shown
-    cross join counted
-    where
-        shown.impression_date < {{ run_date() }}
-        and (counted.through_date is null or shown.impression_date > counted.through_date)
-    group by shown.offer_id, shown.segment
-),
-
 first_redemptions as (
     select
         impression_id,
@@ -83,19 +69,36 @@ first_redemptions as (
     group by impression_id
 ),
 
-new_redemptions as (
+-- each trial on the day it is shown and each success on the day it is first redeemed
+arm_events as (
+    select
+        offer_id,
+        segment,
+        impression_date as event_date,
+        false as is_redemption
+    from shown
+    union all
     select
         shown.offer_id,
         shown.segment,
-        0 as shown_impressions,
-        count(*) as redemptions
+        first_redemptions.redeemed_on as event_date,
+        true as is_redemption
     from first_redemptions
     inner join shown on first_redemptions.impression_id = shown.impression_id
+),
+
+new_counts as (
+    select
+        arm_events.offer_id,
+        arm_events.segment,
+        count(*) filter (where not arm_events.is_redemption) as shown_impressions,
+        count(*) filter (where arm_events.is_redemption) as redemptions
+    from arm_events
     cross join counted
     where
-        first_redemptions.redeemed_on < {{ run_date() }}
-        and (counted.through_date is null or first_redemptions.redeemed_on > counted.through_date)
-    group by shown.offer_id, shown.segment
+        arm_events.event_date < {{ run_date() }}
+        and (counted.through_date is null or arm_events.event_date > counted.through_date)
+    group by arm_events.offer_id, arm_events.segment
 ),
 
 counts as (
@@ -107,9 +110,7 @@ counts as (
     from (
         select * from kept
         union all
-        select * from new_impressions
-        union all
-        select * from new_redemptions
+        select * from new_counts
     ) as arm_counts
     group by offer_id, segment
 ),

@@ -72,28 +72,27 @@ mean_by_day = days.groupby(["policy_label", "day"], as_index=False)[
     ["cumulative_regret", "cumulative_redemptions", "cumulative_true_incremental"]
 ].mean()
 left, right = st.columns(2)
-left.plotly_chart(
-    px.line(
-        mean_by_day[mean_by_day.policy_label != LABELS[ORACLE]],
+
+
+def mean_by_day_chart(frame: pd.DataFrame, column: str, axis_label: str, title: str):
+    return px.line(
+        frame,
         x="day",
-        y="cumulative_regret",
+        y=column,
         color="policy_label",
         color_discrete_map=COLOURS,
-        labels={"cumulative_regret": "Cumulative regret (expected redemptions)", "day": "Day", "policy_label": ""},
-        title=f"Cumulative regret, mean of {seeds} seeds",
-    ),
-    width="stretch",
+        labels={column: axis_label, "day": "Day", "policy_label": ""},
+        title=f"{title}, mean of {seeds} seeds",
+    )
+
+
+without_oracle = mean_by_day[mean_by_day.policy_label != LABELS[ORACLE]]
+regret_label = "Cumulative regret (expected redemptions)"
+left.plotly_chart(
+    mean_by_day_chart(without_oracle, "cumulative_regret", regret_label, "Cumulative regret"), width="stretch"
 )
 right.plotly_chart(
-    px.line(
-        mean_by_day,
-        x="day",
-        y="cumulative_redemptions",
-        color="policy_label",
-        color_discrete_map=COLOURS,
-        labels={"cumulative_redemptions": "Cumulative redemptions", "day": "Day", "policy_label": ""},
-        title=f"Cumulative redemptions, mean of {seeds} seeds",
-    ),
+    mean_by_day_chart(mean_by_day, "cumulative_redemptions", "Cumulative redemptions", "Cumulative redemptions"),
     width="stretch",
 )
 comparison = data.query("select * from bandit_policy_comparison")

@@ -59,30 +59,21 @@ curves = data.query("select * from evaluation_curves")
 if not curves.empty:
     curves["method_label"] = curves.method.map(lambda m: data.METHOD_LABELS.get(m, m))
     left, right = st.columns(2)
-    roc = curves[curves.curve == "roc"]
-    left.plotly_chart(
-        px.line(
-            roc,
+
+    def curve_chart(curve: str, title: str, x_label: str, y_label: str):
+        return px.line(
+            curves[curves.curve == curve],
             x="x",
             y="y",
             color="method_label",
-            title="ROC over the evaluation pool (redeemed in the window or not)",
-            labels={"x": "false positive rate", "y": "true positive rate", "method_label": ""},
-        ),
-        width="stretch",
-    )
-    pr = curves[curves.curve == "precision_recall"]
-    right.plotly_chart(
-        px.line(
-            pr,
-            x="x",
-            y="y",
-            color="method_label",
-            title="Precision-recall over the same pool",
-            labels={"x": "recall", "y": "precision", "method_label": ""},
-        ),
-        width="stretch",
-    )
+            title=title,
+            labels={"x": x_label, "y": y_label, "method_label": ""},
+        )
+
+    roc_title = "ROC over the evaluation pool (redeemed in the window or not)"
+    left.plotly_chart(curve_chart("roc", roc_title, "false positive rate", "true positive rate"), width="stretch")
+    pr_title = "Precision-recall over the same pool"
+    right.plotly_chart(curve_chart("precision_recall", pr_title, "recall", "precision"), width="stretch")
 
 importance = data.query("select * from feature_importance order by importance_share")
 if not importance.empty:
