@@ -38,10 +38,10 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+from bench_settings import CLI  # noqa: E402
 from readme_sections import write_section  # noqa: E402 - bench/ is not a package
 from serving_snapshot import scaled_snapshot  # noqa: E402
 
-CLI = str(Path(sys.executable).parent / "metro-offers")
 SCRIPT = ROOT / "bench" / "wrk_constant_rate.lua"
 CONNECTIONS = 16  # for single lookups; batches use 4
 BATCH_SIZE = 50

@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 import shutil
 import sys
 import time
 from pathlib import Path
 
 import duckdb
-import yaml
 
 from metro_offers.bandit.inputs import simulated_world
 from metro_offers.bandit.policies import POLICY_LABELS
@@ -36,6 +34,7 @@ from metro_offers.landing import read_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+from bench_settings import VARS, isolated_env  # noqa: E402
 from item2vec_ablation import CLI, build, land  # noqa: E402 - the matrix's landing and build
 from matrix_bench import run_matrix  # noqa: E402
 from quality_matrix import run  # noqa: E402
@@ -48,7 +47,6 @@ DEFAULT_RUN = [
     "20k_rare_visits_conv_0.03",
     "completejourney",
 ]
-VARS = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
 META = {name: str(value) for name, value in VARS.items() if name.startswith("bandit_")}
 
 
@@ -121,13 +119,7 @@ def daily_run_seconds(data: Path, warehouse: Path, store: Path, workdir: Path) -
     if store.exists():
         shutil.copytree(store, copied_store)
     day = dt.date.fromisoformat(read_manifest(copy)["history_end"]) + dt.timedelta(days=1)
-    env = {
-        **os.environ,
-        "METRO_WAREHOUSE": str(copied_warehouse),
-        "METRO_MODEL_STORE": str(copied_store),
-        "DBT_TARGET_PATH": str(workdir / "daily_target"),
-        "DBT_LOG_PATH": str(workdir / "daily_logs"),
-    }
+    env = isolated_env(copied_warehouse, copied_store, workdir / "daily")
     started = time.perf_counter()
     run([CLI, "daily", "--date", str(day), "--data-dir", str(copy)], env)
     return time.perf_counter() - started

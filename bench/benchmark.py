@@ -31,10 +31,9 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+from bench_settings import CLI  # noqa: E402
 from process_tree import tree_rss  # noqa: E402 - bench/ is not a package
 from readme_sections import write_section  # noqa: E402
-
-CLI = str(Path(sys.executable).parent / "metro-offers")
 
 # name -> generator options; everything else is the generator's default (one year to 2026-10-31)
 SCENARIOS: dict[str, list[str]] = {

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -41,23 +40,17 @@ from pathlib import Path
 from metro_offers.warehouse_diff import compare_warehouses
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_settings import CLI, isolated_env  # noqa: E402
 from readme_sections import write_section  # noqa: E402 - bench/ is not a package
 
 ROOT = Path(__file__).resolve().parents[1]
-CLI = str(Path(sys.executable).parent / "metro-offers")
 SLOWEST = 12
 
 
 def step(workdir: Path, name: str, warehouse: Path, store: Path, args: list[str]) -> dict:
     """Run one CLI command with its own warehouse, store and dbt target; time and memory."""
-    target = workdir / f"target_{name}"
-    env = {
-        **os.environ,
-        "METRO_WAREHOUSE": str(warehouse),
-        "METRO_MODEL_STORE": str(store),
-        "DBT_TARGET_PATH": str(target),
-        "DBT_LOG_PATH": str(workdir / "logs"),
-    }
+    env = isolated_env(warehouse, store, workdir / name)
+    target = Path(env["DBT_TARGET_PATH"])
     usage = workdir / f"{name}.time"
     command = ["/usr/bin/time", "-f", "%e %M", "-o", str(usage), CLI, *args]
     started = time.perf_counter()

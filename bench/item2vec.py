@@ -35,7 +35,6 @@ import duckdb
 import matplotlib
 import numpy as np
 import pandas as pd
-import yaml
 
 from metro_offers.embeddings.corpus import basket_corpus
 from metro_offers.embeddings.item2vec import Item2VecSettings, product_matrix, train_item2vec
@@ -52,6 +51,7 @@ from metro_offers.embeddings.vectors import OrderHistory, customer_vectors, norm
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - after choosing the headless backend
+from bench_settings import VARS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 K = 10
@@ -61,11 +61,8 @@ GRID = {"ns_exponent": (-0.5, 0.0, 0.75, 1.0), "epochs": (5, 15)}
 WORD2VEC_DEFAULTS = {"ns_exponent": 0.75, "epochs": 5}  # word2vec's and gensim's own
 
 
-PROJECT_VARS = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
-
-
 def project_settings() -> Item2VecSettings:
-    return Item2VecSettings.from_meta({k: str(v) for k, v in PROJECT_VARS.items()})
+    return Item2VecSettings.from_meta({k: str(v) for k, v in VARS.items()})
 
 
 def held_out_baskets(lines: duckdb.DuckDBPyRelation, start: dt.date, end: dt.date, seed: int) -> list[list[str]]:
@@ -173,7 +170,7 @@ def faiss_check(lines, products, vectors, cutoff: dt.date) -> dict:
     customers = np.unique(history.order_customer)
     requests = pd.DataFrame({"customer_id": customers, "as_of_date": pd.Timestamp(cutoff)})
     started = time.perf_counter()
-    half_life = float(PROJECT_VARS["item2vec_customer_half_life_days"])
+    half_life = float(VARS["item2vec_customer_half_life_days"])
     query, _ = customer_vectors(history, requests, np.array([int(p) for p in products]), vectors, half_life)
     vector_seconds = time.perf_counter() - started
     query = query[~np.isnan(query).any(axis=1)]

@@ -36,7 +36,6 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
-import yaml
 
 from metro_offers.evaluation import method_scores
 from metro_offers.metrics import list_metrics, rank_within_customer, resample_weights
@@ -45,16 +44,13 @@ from metro_offers.ranking.registry import live_entry
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+from bench_settings import CLI, SAMPLES, SEED, VARS, K, isolated_env  # noqa: E402
 from quality_matrix import CONFIGURATIONS, run  # noqa: E402 - the matrix's generator options and runner
 from readme_sections import write_section  # noqa: E402
 
-CLI = str(Path(sys.executable).parent / "metro-offers")
-K = 10
-SAMPLES = 1000
-SEED = 7
 DEFAULT_RUN = ["10k_400_offers_conv_0.02", "10k_2000_offers_conv_0.06", "20k_small_baskets_conv_0.06", "50k_default"]
 CJ_CUTOFF = dt.date(2017, 10, 1)
-QUOTAS = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]["candidate_quotas"]
+QUOTAS = VARS["candidate_quotas"]
 VARIANTS = {
     "with_item2vec": {},
     "without_item2vec": {"item2vec_enabled": False},
@@ -89,13 +85,7 @@ def build(data: Path, workdir: Path, variant: str, overrides: dict) -> tuple[Pat
     """A full build of ``data`` with the vars ``overrides``, in its own warehouse and model
     store named after ``variant``; returns them and the build's seconds."""
     warehouse, store = workdir / f"{variant}.duckdb", workdir / f"{variant}.models"
-    env = {
-        **os.environ,
-        "METRO_WAREHOUSE": str(warehouse),
-        "METRO_MODEL_STORE": str(store),
-        "DBT_TARGET_PATH": str(workdir / "target"),
-        "DBT_LOG_PATH": str(workdir / "logs"),
-    }
+    env = isolated_env(warehouse, store, workdir)
     started = time.perf_counter()
     run([CLI, "build", "--data-dir", str(data), *(["--vars", json.dumps(overrides)] if overrides else [])], env)
     return warehouse, store, time.perf_counter() - started

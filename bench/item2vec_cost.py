@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench_settings import CLI, isolated_env
+
 ROOT = Path(__file__).resolve().parents[1]
-CLI = str(Path(sys.executable).parent / "metro-offers")
 ITEM2VEC_MODELS = (
     "item2vec_embeddings",
     "item2vec_customer_vectors",
@@ -44,14 +43,8 @@ STEPS = (
 
 
 def build(data: Path, workdir: Path, name: str, overrides: dict, store: str) -> dict:
-    target = workdir / f"target_{name}"
-    env = {
-        **os.environ,
-        "METRO_WAREHOUSE": str(workdir / f"{name}.duckdb"),
-        "METRO_MODEL_STORE": str(workdir / f"store_{store}"),
-        "DBT_TARGET_PATH": str(target),
-        "DBT_LOG_PATH": str(workdir / "logs"),
-    }
+    env = isolated_env(workdir / f"{name}.duckdb", workdir / f"store_{store}", workdir / name)
+    target = Path(env["DBT_TARGET_PATH"])
     command = [CLI, "build", "--data-dir", str(data), *(["--vars", json.dumps(overrides)] if overrides else [])]
     started = time.perf_counter()
     completed = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)

@@ -38,7 +38,6 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import yaml
 
 from metro_offers.adapters import completejourney as cj
 from metro_offers.adapters import completejourney_benchmark as cj_benchmark
@@ -48,16 +47,12 @@ from metro_offers.next_basket.task import NextBasketTask
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+from bench_settings import CLI, SAMPLES, SEED, VARS, K  # noqa: E402
 from quality_matrix import CONFIGURATIONS, run  # noqa: E402 - bench/ is not a package
 from readme_sections import write_section  # noqa: E402
 
-CLI = str(Path(sys.executable).parent / "metro-offers")
 GENERATED = ["20k_small_baskets_conv_0.06", "20k_rare_visits_conv_0.03"]
 
-K = 10
-SAMPLES = 1000
-SEED = 7
-VARS = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
 POPULARITY_DAYS = int(VARS["segment_popularity_window_days"])
 RESULTS = ROOT / "bench" / "results" / "next_basket.json"
 

@@ -31,10 +31,10 @@ from metro_offers.metrics import PAIRED_GAIN
 from metro_offers.ranking.rankers import RANKERS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_settings import CLI  # noqa: E402
 from readme_sections import write_section  # noqa: E402 - bench/ is not a package
 
 ROOT = Path(__file__).resolve().parents[1]
-CLI = str(Path(sys.executable).parent / "metro-offers")
 
 # name -> generator options (everything else the generator's default: one year to 2026-10-31)
 CONFIGURATIONS: dict[str, list[str]] = {

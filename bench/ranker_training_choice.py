@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+from bench_settings import VARS, K
 
 from metro_offers.evaluation import load_truth
 from metro_offers.metrics import bootstrap_means, list_metrics, rank_within_customer, resample_weights
@@ -35,8 +36,7 @@ from metro_offers.ranking.rankers import BASELINES, RANKERS, LightGBMRanker, Log
 from metro_offers.ranking.rankers.lightgbm_ranker import LightGBMBinaryRanker
 from metro_offers.ranking.selection import validation_split
 
-K = 10
-MAX_LISTS = 2000  # the default of var ranker_max_lists_per_pool
+MAX_LISTS = int(VARS["ranker_max_lists_per_pool"])
 
 
 def impression_data(examples: pd.DataFrame, features) -> tuple[RankingData, RankingData]:

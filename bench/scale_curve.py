@@ -38,11 +38,11 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_settings import CLI, isolated_env  # noqa: E402
 from process_tree import tree_rss  # noqa: E402 - bench/ is not a package
 from readme_sections import write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-CLI = str(Path(sys.executable).parent / "metro-offers")
 RESULTS = ROOT / "bench" / "results" / "scale_curve.json"
 PLOT = ROOT / "bench" / "results" / "scale_curve.png"
 STEPS = ("generate", "validate", "build", "daily")
@@ -129,13 +129,7 @@ def disk_bytes(folder: Path) -> int:
 
 
 def run_step(step: str, data: Path, work: Path) -> dict:
-    env = {
-        **os.environ,
-        "METRO_WAREHOUSE": str(data / "warehouse.duckdb"),
-        "METRO_MODEL_STORE": str(data / "models"),
-        "DBT_TARGET_PATH": str(data / "target"),
-        "DBT_LOG_PATH": str(data / "logs"),
-    }
+    env = isolated_env(data / "warehouse.duckdb", data / "models", data)
     usage = work / f"{data.name}_{step}.time"
     args = command(step, data)
     log = work / f"{data.name}_{step}.log"

@@ -44,7 +44,6 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
-import yaml
 
 from metro_offers.adapters import completejourney as cj
 from metro_offers.adapters import completejourney_benchmark as cj_bench
@@ -58,13 +57,10 @@ from metro_offers.ranking.registry import live_entry
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+from bench_settings import CLI, SAMPLES, SEED, VARS, K, isolated_env  # noqa: E402
 from quality_matrix import CONFIGURATIONS, run  # noqa: E402 - the matrix's generator options and runner
 from readme_sections import write_section  # noqa: E402
 
-CLI = str(Path(sys.executable).parent / "metro-offers")
-K = 10
-SAMPLES = 1000
-SEED = 7
 RESULTS = ROOT / "bench" / "results" / "scorecard.json"
 METRICS = ("ndcg", "recall", "mrr")
 BUILDS = {"without_item2vec": {"item2vec_enabled": False}, "with_item2vec": {}}
@@ -78,17 +74,11 @@ LINES = {
 }
 REFERENCE = "Phase 1"
 DEFAULT_RUN = [name for name in CONFIGURATIONS if not name.startswith("tiny_")] + ["completejourney"]
-MAX_LISTS_PER_POOL = int(yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]["ranker_max_lists_per_pool"])
+MAX_LISTS_PER_POOL = int(VARS["ranker_max_lists_per_pool"])
 
 
 def environment(workdir: Path, build: str) -> dict:
-    return {
-        **os.environ,
-        "METRO_WAREHOUSE": str(workdir / f"{build}.duckdb"),
-        "METRO_MODEL_STORE": str(workdir / f"{build}.models"),
-        "DBT_TARGET_PATH": str(workdir / "target"),
-        "DBT_LOG_PATH": str(workdir / "logs"),
-    }
+    return isolated_env(workdir / f"{build}.duckdb", workdir / f"{build}.models", workdir)
 
 
 def per_list(scores: dict[str, np.ndarray], group: np.ndarray, offer: np.ndarray, label, n_relevant) -> dict:

@@ -24,7 +24,6 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import yaml
 
 from metro_offers.anchors import anchor_date
 from metro_offers.uplift.learners import UpliftSettings
@@ -33,12 +32,12 @@ from metro_offers.var_settings import settings_from_vars
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+from bench_settings import VARS  # noqa: E402
 from item2vec_ablation import build, land  # noqa: E402 - the matrix's landing and build
 from matrix_bench import run_matrix  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "uplift.json"
 DEFAULT_RUN = ["50k_default", "10k_400_offers_conv_0.02", "20k_small_baskets_conv_0.06", "completejourney"]
-VARS = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
 
 
 def evaluation(warehouse: Path) -> tuple[list[dict], list[dict]]:

@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 import duckdb
-import yaml
 
 from metro_offers.pools import EVALUATION_POOL, is_training_pool
 from metro_offers.ranking.data import sample_training_lists
@@ -35,11 +34,11 @@ from metro_offers.ranking.selection import fit_ranker, validation_split
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+from bench_settings import VARS  # noqa: E402
 from readme_sections import write_section  # noqa: E402 - bench/ is not a package
 
 RANKERS_TIMED = ("lightgbm", "wide_deep")
 BUDGETS = {"training_seconds": 90, "scoring_seconds": 20}
-VARS = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
 
 
 def examples(con):
