@@ -7,9 +7,10 @@
     corrected row, a re-landed customer, product or offer that changes which rows are
     accepted), then computes the requested pairs it does not hold (today's serving and
     evaluation pools, new training weeks, the forgotten ones), and forgets pairs no longer
-    requested. Everything is recomputed when the model's code or settings changed since its
-    last run (or with --full-refresh). What a model has seen (the landed batches, a
-    fingerprint of its code and settings) is kept in ops.as_of_watermarks.
+    requested. Everything is recomputed when its settings, its code or the code of a model
+    upstream of it changed since its last run (or with --full-refresh). What a model has seen
+    (the landed batches, a fingerprint of that code and those settings) is kept in
+    ops.as_of_watermarks.
 -#}
 
 {% macro landed_batch(source_file) -%}
@@ -45,10 +46,26 @@
 {%- endmacro %}
 
 {% macro as_of_fingerprint(settings) -%}
-    {#- `settings`: the names of the vars the model reads. -#}
+    {#- `settings`: the names of the vars the model reads. The code is the model's and that of
+        every model upstream of it (upstream_code), so a changed rule anywhere before it (a
+        staging model's, a daily fact's) recomputes its stored rows on the next daily run. -#}
     {%- set values = [] %}
     {%- for name in settings %}{% do values.append([name, var(name)]) %}{% endfor %}
-    {{- return(local_md5(model.raw_code ~ '|' ~ tojson(values))) -}}
+    {{- return(local_md5(upstream_code(model.unique_id) ~ '|' ~ tojson(values))) -}}
+{%- endmacro %}
+
+{% macro upstream_code(unique_id) -%}
+    {#- The code of the node and of every model or seed upstream of it, in a fixed order: what
+        the node's stored rows were computed by. (dbt's graph holds no macro code: a macro's
+        new body that no model's code mentions is not seen; `metro-offers build` rebuilds all.) -#}
+    {%- set queue, seen, parts = [unique_id], [], [] %}
+    {#- the loop runs over the queue as it grows: a breadth-first walk of the ancestors -#}
+    {%- for node_id in queue if node_id not in seen and node_id in graph.nodes %}
+        {%- do seen.append(node_id) %}
+        {%- do parts.append(node_id ~ '\n' ~ graph.nodes[node_id].raw_code) %}
+        {%- do queue.extend(graph.nodes[node_id].depends_on.nodes) %}
+    {%- endfor %}
+    {{- return(parts | join('\n')) -}}
 {%- endmacro %}
 
 {% macro as_of_has_watermark(settings) -%}
