@@ -2,8 +2,9 @@
 -- Incremental (macros/staging_increments.sql): a run restages the lines of the batches landed
 -- since its last run and every line of the orders those batches may change (touched_order_ids:
 -- a line landed again, so the later copy wins; an order, customer, product or offer landed,
--- so a line's acceptance changes), reading every copy of those orders' lines; rows of the
--- other orders stay as they are. A daily run stages a day's lines, not the whole history.
+-- so a line's acceptance changes), with the earlier copies of those orders' lines as this
+-- table holds them; rows of the other orders stay as they are. A daily run reads the new
+-- batches' files only, not the whole history.
 {{ config(**restaged_by_order_config()) }}
 -- depends_on: {{ ref('base_metro__customers') }}
 
@@ -11,6 +12,13 @@
 
 with landed as (
     select * from {{ source('metro_raw', 'order_items') }}
+    {%- if restaging %}
+    -- the files of unseen batches (the source's own pattern): DuckDB reads no other file
+    where filename in (
+        select file from glob('{{ var("raw_root") }}/order_items/*.parquet')
+        where {{ batch_unseen('file') }}
+    )
+    {%- endif %}
 ),
 
 orders as (
@@ -48,12 +56,19 @@ typed as (
 staged as (
     select * from typed
     {%- if restaging %}
-    where
-        {{ batch_unseen('source_file') }}
-        or order_id in ({{ touched_order_ids(
-            landed_items='select order_id from typed where ' ~ batch_unseen('source_file'),
-            items=this,
-        ) }})
+    union all
+    select
+        order_id,
+        line_number,
+        product_id,
+        quantity,
+        unit_price,
+        discount_amount,
+        offer_id,
+        source_file,
+        file_row_number
+    from {{ this }}
+    where order_id in ({{ touched_order_ids(landed_items='select order_id from typed', items=this) }})
     {%- endif %}
 ),
 
