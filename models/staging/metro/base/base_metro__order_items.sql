@@ -57,16 +57,8 @@ staged as (
     select * from typed
     {%- if restaging %}
     union all
-    select
-        order_id,
-        line_number,
-        product_id,
-        quantity,
-        unit_price,
-        discount_amount,
-        offer_id,
-        source_file,
-        file_row_number
+    -- the earlier copies as staged (the typed columns, in the same order)
+    select * exclude (rejection_reason)
     from {{ this }}
     where order_id in ({{ touched_order_ids(landed_items='select order_id from typed', items=this) }})
     {%- endif %}
