@@ -4,7 +4,10 @@
 -- the last such purchase (null if never) and the time-decayed order count (each order weighs
 -- 2^(-days before the as-of date / var offer_product_half_life_days)).
 -- Set-based: ASOF lookups of the running totals in int_product_set_daily_purchases at the
--- as-of date and at the window's start, never a range join.
+-- as-of date and at the window's start, never a range join. An ASOF join sorts every row of
+-- the totals it is given (at a million customers, gigabytes spilled to disk), so each is
+-- given only the columns it returns, and the window-start lookup only the days before the
+-- latest window start (none when the look-back covers the whole history).
 with requests as (
     select
         requests.customer_id,
@@ -14,6 +17,32 @@ with requests as (
         {{ dbt.dateadd('day', -1 * var('feature_lookback_days'), 'requests.as_of_date') }} as window_start
     from {{ ref('int_customer_offer_requests') }} as requests
     inner join {{ ref('int_offer_product_sets') }} as product_sets on requests.offer_id = product_sets.offer_id
+),
+
+totals_at_as_of as (
+    select
+        customer_id,
+        product_set_id,
+        order_date,
+        orders_to_date,
+        cast(spend_to_date as decimal(18, 4)) as spend_to_date,
+        decay_weight_to_date,
+        first_order_date
+    from {{ ref('int_product_set_daily_purchases') }}
+),
+
+totals_before_window as (
+    select
+        customer_id,
+        product_set_id,
+        order_date,
+        cast(spend_to_date as decimal(18, 4)) as spend_to_date
+    from {{ ref('int_product_set_daily_purchases') }}
+    where
+        order_date < (
+            select {{ dbt.dateadd('day', -1 * var('feature_lookback_days'), 'max(as_of_date)') }}
+            from {{ ref('int_customer_offer_requests') }}
+        )
 ),
 
 at_as_of as (
@@ -26,7 +55,7 @@ at_as_of as (
         purchases.first_order_date
     from requests
     {{ asof_join_before(
-        'requests', ref('int_product_set_daily_purchases'), 'purchases',
+        'requests', 'totals_at_as_of', 'purchases',
         ['customer_id', 'product_set_id'], 'as_of_date', kind='inner'
     ) }}
 )
@@ -45,6 +74,6 @@ select
     ) as offer_product_decayed_orders
 from at_as_of
 {{ asof_join_before(
-    'at_as_of', ref('int_product_set_daily_purchases'), 'before_window',
+    'at_as_of', 'totals_before_window', 'before_window',
     ['customer_id', 'product_set_id'], 'window_start'
 ) }}
