@@ -53,6 +53,7 @@ PLOT = ROOT / "bench" / "results" / "scale_curve.png"
 STEPS = ("generate", "validate", "build", "daily")
 MEMORY_BUDGET_GIB = 16  # the issue's bound for a million customers on a 24 GiB machine
 SAMPLE_SECONDS = 1.0  # how often the process tree's memory is sampled
+DISK_SAMPLE_SECONDS = 5.0  # how often the data set's size on disk is
 TOP_MODELS = 8  # the slowest models of a build or daily run kept per scale
 
 
@@ -111,6 +112,27 @@ class TreeMemory:
         return self.samples
 
 
+class PeakDisk:
+    """The most disk a data set took while a step ran, DuckDB's spill folder included (at a
+    million customers the spill, not the warehouse, is what filled the disk)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.peak = disk_bytes(folder)
+        self._folder = folder
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(DISK_SAMPLE_SECONDS):
+            self.peak = max(self.peak, disk_bytes(self._folder))
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
 def model_figures(run_results: dict, samples: list[tuple[float, int]], top: int = TOP_MODELS) -> list[dict]:
     """The ``top`` slowest models of a dbt run: seconds, and the highest memory of the process
     tree sampled while each ran (with two threads, that of the model running beside it too)."""
@@ -147,8 +169,15 @@ def from_scratch(data: Path) -> None:
 
 
 def disk_bytes(folder: Path) -> int:
-    """What the data set takes on disk after a step: landed files, warehouse, snapshot, model store."""
-    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+    """What the data set takes on disk: landed files, warehouse (and DuckDB's spill beside it),
+    snapshot, model store."""
+    total = 0
+    for path in folder.rglob("*"):
+        try:
+            total += path.stat().st_size if path.is_file() else 0
+        except FileNotFoundError:  # a spill or staging file removed while counted
+            continue
+    return total
 
 
 def run_step(step: str, data: Path, work: Path) -> dict:
@@ -172,14 +201,14 @@ def run_step(step: str, data: Path, work: Path) -> dict:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        memory = TreeMemory(process.pid)
+        memory, disk = TreeMemory(process.pid), PeakDisk(data)
         try:
             returncode = process.wait()
         finally:
             if process.poll() is None:  # interrupted: stop the step, dbt child included
                 process.terminate()
                 process.wait()
-            samples = memory.stop()
+            samples, peak_disk = memory.stop(), disk.stop()
     seconds = time.perf_counter() - started
     if returncode != 0:
         raise RuntimeError(f"metro-offers {' '.join(args)} failed:\n{log.read_text()[-6000:]}")
@@ -191,6 +220,7 @@ def run_step(step: str, data: Path, work: Path) -> dict:
         "seconds": round(seconds, 1),
         "peak_rss_gib": round(int(usage.read_text().split()[-1]) / 2**20, 2),
         "disk_gib": round(disk_bytes(data) / 2**30, 2),
+        "peak_disk_gib": round(peak_disk / 2**30, 2),
     }
     if step in ("build", "daily"):  # DuckDB's memory limit for the build (profiles.yml's default unless set)
         entry["duckdb_memory_limit"] = os.environ.get("METRO_DUCKDB_MEMORY_LIMIT", "default")
@@ -217,13 +247,15 @@ def readme_section(report: dict) -> str:
         "Measured by `python bench/scale_curve.py` (other generator options default; 2 cores, 24 GiB); "
         "each step one process under GNU time. *s / 1K* is seconds per 1,000 customers; *× smallest* "
         f"its ratio to the {int(smallest):,}-customer run of the same step; *disk GiB* what the data "
-        "set takes after the step (landed files, warehouse, snapshot, model store). A *daily* run measured "
-        "since 2026-12-07 is the night after the build (as of the build's date + 1: every pool and as-of "
-        "date moves a day); earlier ones ran as of the build's own date, their pools already built.",
+        "set takes after the step (landed files, warehouse, snapshot, model store), *peak disk* the most "
+        "it took while the step ran, DuckDB's spill included (sampled every 5 s; recorded since 2026-12-07). "
+        "A *daily* run measured since 2026-12-07 is the night after the build (as of the build's date + 1: "
+        "every pool and as-of date moves a day); earlier ones ran as of the build's own date, their pools "
+        "already built.",
         "",
         "| customers | step | measured | commit | DuckDB limit "
-        "| seconds | s / 1K | × smallest | peak RSS GiB | disk GiB |",
-        "|---:|---|---|---|---|---:|---:|---:|---:|---:|",
+        "| seconds | s / 1K | × smallest | peak RSS GiB | disk GiB | peak disk GiB |",
+        "|---:|---|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for customers, steps in scales.items():
         for step in STEPS:
@@ -233,11 +265,12 @@ def readme_section(report: dict) -> str:
             base = scales[smallest].get(step)
             ratio = f"{per_thousand(entry, int(customers)) / per_thousand(base, int(smallest)):.2f}" if base else "–"
             disk = f"{entry['disk_gib']:.1f}" if "disk_gib" in entry else "–"  # recorded since 2026-11-29
+            peak_disk = f"{entry['peak_disk_gib']:.1f}" if "peak_disk_gib" in entry else "–"
             lines.append(
                 f"| {int(customers):,} | {step} | {entry['measured_at'][:10]} | {entry.get('commit', '–')} | "
                 f"{entry.get('duckdb_memory_limit', 'default' if step in ('build', 'daily') else '–')} | "
-                f"{entry['seconds']:.0f} | "
-                f"{per_thousand(entry, int(customers)):.2f} | {ratio} | {entry['peak_rss_gib']:.1f} | {disk} |"
+                f"{entry['seconds']:.0f} | {per_thousand(entry, int(customers)):.2f} | {ratio} | "
+                f"{entry['peak_rss_gib']:.1f} | {disk} | {peak_disk} |"
             )
     slowest = [
         f"- {int(customers):,} customers, {step}: "
