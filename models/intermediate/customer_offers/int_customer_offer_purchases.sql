@@ -8,7 +8,7 @@
 -- one's totals, and the last before the window's start for the spend. The equality on the
 -- customer and the set keeps that join small (about 4 days per request at the default scale)
 -- and linear in customers; the two ASOF lookups it replaces sorted every purchase day and
--- spilled 28 GB to disk at a million customers (33 copies of 3,000 customers' data: 11x less
+-- spilled 27 GiB to disk at a million customers (33 copies of 3,000 customers' data: 11x less
 -- spill, 3.5x faster, the same rows).
 with requests as (
     select

@@ -5,7 +5,7 @@
 -- int_customer_category_daily_spend, looked up with ASOF joins at the as-of date and at the
 -- window's start; the window's spend is their difference. (A range join of every request
 -- with every earlier purchase day was the slowest model of the build.) An ASOF join sorts
--- all it is given (at a million customers this model spilled 46 GB to disk), so the lookup at
+-- all it is given (at a million customers this model spilled 46 GiB to disk), so the lookup at
 -- the window's start is made only for the categories first bought before it, among the days
 -- before the latest window start (with a look-back as long as the history: almost none).
 -- Incremental: each run computes only new pairs and those the landed data since its last run
