@@ -53,7 +53,7 @@ PLOT = ROOT / "bench" / "results" / "scale_curve.png"
 STEPS = ("generate", "validate", "build", "daily")
 MEMORY_BUDGET_GIB = 16  # the issue's bound for a million customers on a 24 GiB machine
 SAMPLE_SECONDS = 1.0  # how often the process tree's memory is sampled
-DISK_SAMPLE_SECONDS = 5.0  # how often the data set's size on disk is
+DISK_SAMPLE_SECONDS = 5.0  # how often the data set's size on disk is sampled (its spill included)
 TOP_MODELS = 8  # the slowest models of a build or daily run kept per scale
 
 
@@ -88,22 +88,22 @@ def customers_of(data: Path) -> int:
     return int(data.name.removeprefix("customers_"))
 
 
-class TreeMemory:
-    """Samples, once a second, the resident memory of a process and all its children summed
-    (the build's dbt runs in a child): (epoch seconds, bytes) pairs, for per-model figures."""
+class Sampler:
+    """Calls ``read`` every ``seconds`` on a thread until stopped, keeping (epoch seconds, value)
+    pairs; sampling ends early when ``read`` raises one of ``ends_on`` (the process is gone)."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, read, seconds: float, ends_on: tuple[type[Exception], ...] = ()) -> None:
         self.samples: list[tuple[float, int]] = []
-        self._root = psutil.Process(pid)
+        self._read, self._seconds, self._ends_on = read, seconds, ends_on
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
         self._thread.start()
 
     def _poll(self) -> None:
-        while not self._stop.wait(SAMPLE_SECONDS):
+        while not self._stop.wait(self._seconds):
             try:
-                self.samples.append((time.time(), tree_rss(self._root)))
-            except psutil.Error:
+                self.samples.append((time.time(), self._read()))
+            except self._ends_on:
                 return
 
     def stop(self) -> list[tuple[float, int]]:
@@ -112,25 +112,11 @@ class TreeMemory:
         return self.samples
 
 
-class PeakDisk:
-    """The most disk a data set took while a step ran, DuckDB's spill folder included (at a
-    million customers the spill, not the warehouse, is what filled the disk)."""
-
-    def __init__(self, folder: Path) -> None:
-        self.peak = disk_bytes(folder)
-        self._folder = folder
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
-        self._thread.start()
-
-    def _poll(self) -> None:
-        while not self._stop.wait(DISK_SAMPLE_SECONDS):
-            self.peak = max(self.peak, disk_bytes(self._folder))
-
-    def stop(self) -> int:
-        self._stop.set()
-        self._thread.join()
-        return self.peak
+def tree_memory(pid: int) -> Sampler:
+    """The resident memory of a process and all its children summed (the build's dbt runs in a
+    child), once a second, for per-model figures."""
+    root = psutil.Process(pid)
+    return Sampler(lambda: tree_rss(root), SAMPLE_SECONDS, ends_on=(psutil.Error,))
 
 
 def model_figures(run_results: dict, samples: list[tuple[float, int]], top: int = TOP_MODELS) -> list[dict]:
@@ -201,14 +187,17 @@ def run_step(step: str, data: Path, work: Path) -> dict:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        memory, disk = TreeMemory(process.pid), PeakDisk(data)
+        # the spill, not the warehouse, filled the disk at a million customers: keep the peak
+        disk_at_start = disk_bytes(data)
+        memory, disk = tree_memory(process.pid), Sampler(lambda: disk_bytes(data), DISK_SAMPLE_SECONDS)
         try:
             returncode = process.wait()
         finally:
             if process.poll() is None:  # interrupted: stop the step, dbt child included
                 process.terminate()
                 process.wait()
-            samples, peak_disk = memory.stop(), disk.stop()
+            samples = memory.stop()
+            peak_disk = max([disk_at_start, *(size for _, size in disk.stop())])
     seconds = time.perf_counter() - started
     if returncode != 0:
         raise RuntimeError(f"metro-offers {' '.join(args)} failed:\n{log.read_text()[-6000:]}")
@@ -248,7 +237,8 @@ def readme_section(report: dict) -> str:
         "each step one process under GNU time. *s / 1K* is seconds per 1,000 customers; *× smallest* "
         f"its ratio to the {int(smallest):,}-customer run of the same step; *disk GiB* what the data "
         "set takes after the step (landed files, warehouse, snapshot, model store), *peak disk* the most "
-        "it took while the step ran, DuckDB's spill included (sampled every 5 s; recorded since 2026-12-07). "
+        f"it took while the step ran, DuckDB's spill included (sampled every {DISK_SAMPLE_SECONDS:.0f} s; "
+        "recorded since 2026-12-07). "
         "A *daily* run measured since 2026-12-07 is the night after the build (as of the build's date + 1: "
         "every pool and as-of date moves a day); earlier ones ran as of the build's own date, their pools "
         "already built.",
