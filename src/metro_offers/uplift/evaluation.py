@@ -13,6 +13,10 @@ evaluation) and, on synthetic data, the truth.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+from itertools import repeat
+
 import numpy as np
 import pandas as pd
 
@@ -80,14 +84,19 @@ def evaluate_targeting(
     customer = rows["customer_id"].to_numpy()
     tau = rows["true_uplift"].to_numpy(dtype=float) if "true_uplift" in rows else None
     orders = {method: targeting_order(score, seed) for method, score in scores.items()}
-    point, replicates = {}, {method: [] for method in scores}
-    for method, order in orders.items():
+
+    def judged(method: str, weights: np.ndarray | None) -> dict[str, np.ndarray]:
+        order = orders[method]
         truth = None if tau is None else tau[order]
-        point[method] = targeting_metrics(shown[order], outcome[order], np.ones(len(order)), truth)
-    for weights in poisson_weights(customer, bootstrap_samples, seed):
-        for method, order in orders.items():
-            truth = None if tau is None else tau[order]
-            replicates[method].append(targeting_metrics(shown[order], outcome[order], weights[:, order], truth))
+        weights = np.ones(len(order)) if weights is None else weights[:, order]
+        return targeting_metrics(shown[order], outcome[order], weights, truth)
+
+    point, replicates = {method: judged(method, None) for method in scores}, {method: [] for method in scores}
+    # the methods of a chunk of resamples side by side: numpy's array loops release the GIL
+    with ThreadPoolExecutor(max_workers=min(len(scores), os.cpu_count() or 1)) as pool:
+        for weights in poisson_weights(customer, bootstrap_samples, seed):
+            for method, metrics in zip(scores, pool.map(judged, scores, repeat(weights)), strict=True):
+                replicates[method].append(metrics)
     stacked = {m: {k: np.concatenate([c[k] for c in chunks]) for k in point[m]} for m, chunks in replicates.items()}
     out, n = [], len(rows)
     for method in scores:
