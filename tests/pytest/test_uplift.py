@@ -27,17 +27,15 @@ def test_qini_curve_and_coefficient_by_hand():
     # Q(k) = (Y_t - Y_c * N_t / N_c) / n: k=1: (1 - 0)/4 (no control yet: counts 0), k=2: 1/4,
     # k=3: 1/4, k=4: (1 - 1 * 2/2)/4 = 0. Trapezoids over x = 0, .25, .5, .75, 1:
     # .03125 + .0625 + .0625 + .03125 = .1875; random's line ends at Q(n) = 0.
-    ones = np.ones(4)
-    np.testing.assert_allclose(metrics.qini_curve(TREATED, OUTCOME, ones), [0.25, 0.25, 0.25, 0.0])
-    assert metrics.targeting_metrics(TREATED, OUTCOME, ones)["qini"] == pytest.approx(0.1875)
+    np.testing.assert_allclose(metrics.qini_curve(TREATED, OUTCOME), [0.25, 0.25, 0.25, 0.0])
+    assert metrics.targeting_metrics(TREATED, OUTCOME)["qini"] == pytest.approx(0.1875)
 
 
 def test_auuc_and_uplift_at_k_by_hand():
     # G(k) = (Y_t/N_t - Y_c/N_c) * k/n: .25, .5, (.5 - 0) * .75 = .375, (.5 - .5) * 1 = 0;
     # area .03125 + .09375 + .109375 + .046875 = .28125, random's line ends at 0
-    ones = np.ones(4)
-    np.testing.assert_allclose(metrics.gain_curve(TREATED, OUTCOME, ones), [0.25, 0.5, 0.375, 0.0])
-    result = metrics.targeting_metrics(TREATED, OUTCOME, ones)
+    np.testing.assert_allclose(metrics.gain_curve(TREATED, OUTCOME), [0.25, 0.5, 0.375, 0.0])
+    result = metrics.targeting_metrics(TREATED, OUTCOME)
     assert result["auuc"] == pytest.approx(0.28125)
     # top 10% = ceil(0.4) = 1 row: no control row there -> undefined; top 30% = 2 rows: 1/1 - 0/1
     assert np.isnan(result["uplift_at_10"])
@@ -50,32 +48,73 @@ def test_random_line_is_subtracted():
     # minus random's .5 / 2 = .25 -> .125
     treated = np.array([1, 1, 0, 0], dtype=bool)
     outcome = np.array([1, 1, 0, 0], dtype=bool)
-    ones = np.ones(4)
-    np.testing.assert_allclose(metrics.qini_curve(treated, outcome, ones), [0.25, 0.5, 0.5, 0.5])
-    assert metrics.targeting_metrics(treated, outcome, ones)["qini"] == pytest.approx(0.125)
+    np.testing.assert_allclose(metrics.qini_curve(treated, outcome), [0.25, 0.5, 0.5, 0.5])
+    assert metrics.targeting_metrics(treated, outcome)["qini"] == pytest.approx(0.125)
 
 
 def test_weights_act_as_repeated_rows():
     # a resample that draws row 1 twice and drops row 4 equals the rows 1, 1, 2, 3 (row 1 is
     # shown: the curve is straight between the two copies, so trapezoids agree)
-    weights = np.array([[2.0, 1.0, 1.0, 0.0]])
-    repeated = metrics.targeting_metrics(TREATED[[0, 0, 1, 2]], OUTCOME[[0, 0, 1, 2]], np.ones(4))
-    weighted = metrics.targeting_metrics(TREATED, OUTCOME, weights)
+    each_row = np.arange(4)
+    resample = metrics.Resamples(draws=np.array([[2, 1, 1, 0]]), cluster=each_row)
+    repeated = metrics.targeting_metrics(TREATED[[0, 0, 1, 2]], OUTCOME[[0, 0, 1, 2]])
+    weighted = metrics.targeting_metrics(TREATED, OUTCOME, resamples=resample)
     assert weighted["qini"][0] == pytest.approx(repeated["qini"])
     assert weighted["auuc"][0] == pytest.approx(repeated["auuc"])
+    # a cluster's draws weigh each of its rows: customer 0 (rows 1, 2) drawn twice, customer 1
+    # (row 3) not, customer 2 (row 4) once = row weights 2, 2, 0, 1
+    by_customer = metrics.Resamples(draws=np.array([[2, 0, 1]]), cluster=np.array([0, 0, 1, 2]))
+    by_row = metrics.Resamples(draws=np.array([[2, 2, 0, 1]]), cluster=each_row)
+    customers = metrics.targeting_metrics(TREATED, OUTCOME, resamples=by_customer)
+    rows = metrics.targeting_metrics(TREATED, OUTCOME, resamples=by_row)
+    for name, value in rows.items():
+        np.testing.assert_allclose(customers[name], value, err_msg=name)
 
 
-def test_poisson_weights_keep_a_customers_rows_together(monkeypatch):
+def reference_metrics(treated, outcome, weights, tau) -> dict[str, float]:
+    """The module's definitions as whole-array running sums (numpy), for one weight vector."""
+    w = weights.astype(float)
+    n_t, n_c = np.cumsum(w * treated), np.cumsum(w * ~treated)
+    y_t, y_c = np.cumsum(w * treated * outcome), np.cumsum(w * ~treated * outcome)
+    n = n_t + n_c
+
+    def ratio(a, b):
+        return np.divide(a, b, out=np.zeros_like(a), where=b > 0)
+
+    def area(curve):
+        return ((w * curve).sum() + (w[1:] * curve[:-1]).sum()) / (2 * n[-1]) - curve[-1] / 2
+
+    top = int(np.ceil(0.3 * len(w))) - 1
+    return {
+        "qini": area((y_t - ratio(y_c * n_t, n_c)) / n[-1]),
+        "auuc": area((ratio(y_t, n_t) - ratio(y_c, n_c)) * n / n[-1]),
+        "uplift_at_30": y_t[top] / n_t[top] - y_c[top] / n_c[top],
+        "true_qini": area(ratio(np.cumsum(w * tau), n) * n_t / n[-1]),
+    }
+
+
+def test_compiled_pass_matches_the_definitions_on_random_resamples():
+    rng = np.random.default_rng(11)
+    treated, outcome = rng.random(3_000) < 0.7, rng.random(3_000) < 0.2
+    tau, customer = rng.normal(0.05, 0.1, 3_000), rng.integers(0, 800, 3_000)
+    resamples = next(metrics.poisson_resamples(customer, 6, seed=2))
+    compiled = metrics.targeting_metrics(treated, outcome, tau, resamples)
+    for r in range(6):
+        weights = resamples.draws[r, resamples.cluster]
+        for name, value in reference_metrics(treated, outcome, weights, tau).items():
+            assert compiled[name][r] == pytest.approx(value, rel=1e-9), name
+
+
+def test_poisson_resamples_are_the_same_whatever_the_chunk(monkeypatch):
     customer = np.array([5, 5, 9, 2, 9])
     monkeypatch.setattr(metrics, "BOOTSTRAP_CHUNK", 100)
-    chunks = list(metrics.poisson_weights(customer, 150, seed=1))
-    assert [c.shape for c in chunks] == [(100, 5), (50, 5)]
-    weights = np.vstack(chunks)
-    monkeypatch.setattr(metrics, "BOOTSTRAP_CHUNK", 7)  # the chunk size leaves the resamples as they are
-    np.testing.assert_array_equal(np.vstack(list(metrics.poisson_weights(customer, 150, seed=1))), weights)
-    np.testing.assert_array_equal(weights[:, 0], weights[:, 1])
-    np.testing.assert_array_equal(weights[:, 2], weights[:, 4])
-    assert weights.mean() == pytest.approx(1.0, abs=0.15)
+    chunks = list(metrics.poisson_resamples(customer, 150, seed=1))
+    assert [c.draws.shape for c in chunks] == [(100, 3), (50, 3)]
+    np.testing.assert_array_equal(chunks[0].cluster, [1, 1, 2, 0, 2])  # customers 2, 5, 9
+    draws = np.vstack([c.draws for c in chunks])
+    monkeypatch.setattr(metrics, "BOOTSTRAP_CHUNK", 7)
+    np.testing.assert_array_equal(np.vstack([c.draws for c in metrics.poisson_resamples(customer, 150, seed=1)]), draws)
+    assert draws.mean() == pytest.approx(1.0, abs=0.15)
 
 
 def test_expected_incremental_margin_by_hand():

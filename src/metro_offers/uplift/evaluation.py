@@ -23,7 +23,7 @@ import pandas as pd
 from metro_offers.evaluation import truth_columns
 from metro_offers.metrics import mean_intervals, rank_within_customer, resample_weights
 from metro_offers.uplift.decision import expected_incremental_margin
-from metro_offers.uplift.metrics import curve_points, poisson_weights, targeting_metrics, targeting_order
+from metro_offers.uplift.metrics import Resamples, curve_points, poisson_resamples, targeting_metrics, targeting_order
 
 RANDOM, ORACLE = "random", "oracle"
 CURVE_POINTS = 100
@@ -81,21 +81,20 @@ def evaluate_targeting(
     and, on synthetic data, true_uplift."""
     shown = rows["shown"].to_numpy(dtype=bool)
     outcome = rows["bought_offer_products"].to_numpy(dtype=bool)
-    customer = rows["customer_id"].to_numpy()
     tau = rows["true_uplift"].to_numpy(dtype=float) if "true_uplift" in rows else None
     orders = {method: targeting_order(score, seed) for method, score in scores.items()}
 
-    def judged(method: str, weights: np.ndarray | None) -> dict[str, np.ndarray]:
+    def judged(method: str, resamples: Resamples | None) -> dict[str, np.ndarray]:
         order = orders[method]
         truth = None if tau is None else tau[order]
-        weights = np.ones(len(order)) if weights is None else weights[:, order]
-        return targeting_metrics(shown[order], outcome[order], weights, truth)
+        resampled = None if resamples is None else resamples.of_rows(order)
+        return targeting_metrics(shown[order], outcome[order], truth, resampled)
 
     point, replicates = {method: judged(method, None) for method in scores}, {method: [] for method in scores}
-    # the methods of a chunk of resamples side by side: numpy's array loops release the GIL
+    # the methods of a chunk of resamples side by side: the compiled pass releases the GIL
     with ThreadPoolExecutor(max_workers=min(len(scores), os.cpu_count() or 1)) as pool:
-        for weights in poisson_weights(customer, bootstrap_samples, seed):
-            for method, metrics in zip(scores, pool.map(judged, scores, repeat(weights)), strict=True):
+        for resamples in poisson_resamples(rows["customer_id"].to_numpy(), bootstrap_samples, seed):
+            for method, metrics in zip(scores, pool.map(judged, scores, repeat(resamples)), strict=True):
                 replicates[method].append(metrics)
     stacked = {m: {k: np.concatenate([c[k] for c in chunks]) for k in point[m]} for m, chunks in replicates.items()}
     out, n = [], len(rows)

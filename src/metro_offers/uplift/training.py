@@ -96,7 +96,7 @@ def validation_qini(learners: dict, valid: UpliftData, seed: int) -> dict[str, f
     qini = {}
     for name, learner in learners.items():
         order = targeting_order(learner.predict(valid.x)["uplift"].to_numpy(), seed)
-        metrics = targeting_metrics(valid.shown[order], valid.outcome[order], np.ones(len(order)))
+        metrics = targeting_metrics(valid.shown[order], valid.outcome[order])
         qini[name] = float(metrics["qini"])
     return qini
 
