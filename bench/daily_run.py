@@ -117,7 +117,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=3, help="daily runs after the full build")
     parser.add_argument("--name")
     parser.add_argument("--readme-from", type=Path, help="redraw the README section from a saved result")
-    parser.add_argument("--keep", type=Path, help="copy the warehouses here for inspection")
+    parser.add_argument("--keep", type=Path, help="copy the warehouses and run results here for inspection")
     args = parser.parse_args()
     if args.readme_from:
         write_section("daily-run", readme_section(json.loads(args.readme_from.read_text())))
@@ -159,6 +159,8 @@ def main() -> None:
             args.keep.mkdir(parents=True, exist_ok=True)
             for path in (warehouse, fresh, again):
                 shutil.copy2(path, args.keep / path.name)
+            for name in steps:  # each step's node timings (start, end), for its critical path
+                shutil.copy2(workdir / name / "target" / "run_results.json", args.keep / f"{name}_run_results.json")
     report["summary"] = summary(report["last_daily_vs_full_rebuild"])
     report["control_summary"] = summary(report["full_rebuild_vs_again"])
     out = ROOT / "bench" / "results" / f"daily_run_{args.name}.json"
