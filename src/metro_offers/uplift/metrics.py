@@ -19,8 +19,8 @@ With true uplift tau (synthetic data only), the true Qini curve is mean(tau of t
 Bootstrap resamples enter as weights (how many times each row's customer is drawn) in every
 sum, so a resample needs no re-sorting. Every curve and metric of a resample comes from one
 compiled pass over the rows (numba): the bootstrap judges a thousand resamples of every
-method over every evaluation impression, which numpy's whole-array steps did ten times
-slower, at forty passes over memory per resample."""
+method over every evaluation impression, which numpy's whole-array steps, about forty passes
+over memory per resample, did seven times slower (44 s against 6.5 s on the default data)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ TOP_SHARES = (0.1, 0.3)  # uplift@10% and @30%
 # resamples drawn at a time: bounds the draws' memory (resamples x customers); the results
 # do not depend on it
 BOOTSTRAP_CHUNK = 100
-AREAS = ("qini", "auuc", "true_qini")
+# the metrics of targeting_metrics, in the order of the compiled pass's columns
+METRICS = ("qini", "auuc", *(f"uplift_at_{round(share * 100)}" for share in TOP_SHARES), "true_qini")
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,8 @@ def targeting_metrics(
     """Qini coefficient, AUUC, uplift@p and (given the true uplift) the true Qini for rows in
     targeting order: a scalar each, or one value per resample of ``resamples``."""
     values, _ = _sweep_rows(treated, outcome, true_uplift, resamples, keep_curves=False)
-    columns = dict(zip([*AREAS, *(f"uplift_at_{round(share * 100)}" for share in TOP_SHARES)], values.T, strict=True))
-    names = ["qini", "auuc", *list(columns)[len(AREAS) :], *(["true_qini"] if true_uplift is not None else [])]
-    return {name: columns[name] if resamples is not None else columns[name][0] for name in names}
+    names = METRICS if true_uplift is not None else METRICS[:-1]
+    return {name: values[:, i] if resamples is not None else values[0, i] for i, name in enumerate(names)}
 
 
 def qini_curve(treated: np.ndarray, outcome: np.ndarray) -> np.ndarray:
@@ -119,13 +119,13 @@ def _sweep_rows(treated, outcome, true_uplift, resamples: Resamples | None, keep
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
 def _sweep(treated, outcome, true_uplift, cluster, draws, top_rows, curves):
-    """For each resample: the areas (Qini, AUUC, true Qini) above random and uplift at
-    ``top_rows`` (sorted), one pass over the rows. The curves are kept unscaled (times the
+    """For each resample, the columns of METRICS: the Qini and AUUC areas above random, uplift
+    at ``top_rows`` (sorted) and the true Qini area, one pass over the rows. The curves are kept unscaled (times the
     resample's total weight) until the end; a row drawn 0 times changes no sum, so it is
     skipped. With ``curves`` of one column per row, the first resample's curves go there."""
     resamples, rows, tops = draws.shape[0], cluster.shape[0], top_rows.shape[0]
     with_truth, keep = true_uplift.shape[0] == rows, curves.shape[1] == rows
-    values = np.full((resamples, len(AREAS) + tops), np.nan)
+    values = np.full((resamples, 3 + tops), np.nan)
     for r in range(resamples):
         n_t = n_c = y_t = y_c = 0
         tau_sum = qini = gain = true_qini = 0.0
@@ -155,7 +155,7 @@ def _sweep(treated, outcome, true_uplift, cluster, draws, top_rows, curves):
                 curves[0, k], curves[1, k], curves[2, k] = qini, gain, true_qini
             while top < tops and top_rows[top] == k:
                 if n_t > 0 and n_c > 0:
-                    values[r, len(AREAS) + top] = y_t / n_t - y_c / n_c
+                    values[r, 2 + top] = y_t / n_t - y_c / n_c
                 top += 1
         total = n_t + n_c
         # trapezoids over x = cumulative weight share, of the curves scaled by 1 / total,
@@ -163,7 +163,7 @@ def _sweep(treated, outcome, true_uplift, cluster, draws, top_rows, curves):
         values[r, 0] = area_qini / (2.0 * total * total) - qini / (2.0 * total)
         values[r, 1] = area_gain / (2.0 * total * total) - gain / (2.0 * total)
         if with_truth:
-            values[r, 2] = area_true / (2.0 * total * total) - true_qini / (2.0 * total)
+            values[r, 2 + tops] = area_true / (2.0 * total * total) - true_qini / (2.0 * total)
         if keep and r == 0:
             curves /= total
     return values
