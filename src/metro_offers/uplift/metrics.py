@@ -120,9 +120,10 @@ def _sweep_rows(treated, outcome, true_uplift, resamples: Resamples | None, keep
 @numba.njit(nogil=True, cache=True, error_model="numpy")
 def _sweep(treated, outcome, true_uplift, cluster, draws, top_rows, curves):
     """For each resample, the columns of METRICS: the Qini and AUUC areas above random, uplift
-    at ``top_rows`` (sorted) and the true Qini area, one pass over the rows. The curves are kept unscaled (times the
-    resample's total weight) until the end; a row drawn 0 times changes no sum, so it is
-    skipped. With ``curves`` of one column per row, the first resample's curves go there."""
+    at ``top_rows`` (sorted) and the true Qini area, in one pass over the rows. The curves are
+    kept unscaled (times the resample's total weight) until the end; a row drawn 0 times
+    changes no sum, so it is skipped. With ``curves`` of one column per row, the first
+    resample's curves go there."""
     resamples, rows, tops = draws.shape[0], cluster.shape[0], top_rows.shape[0]
     with_truth, keep = true_uplift.shape[0] == rows, curves.shape[1] == rows
     values = np.full((resamples, 3 + tops), np.nan)
