@@ -104,7 +104,7 @@ def _sweep_rows(treated, outcome, true_uplift, resamples: Resamples | None, keep
     if resamples is None:  # every row once
         resamples = Resamples(np.ones((1, 1), dtype=np.int64), np.zeros(rows, dtype=np.int64))
     top_rows = np.array([int(np.ceil(share * rows)) - 1 for share in TOP_SHARES], dtype=np.int64)
-    curves = np.zeros((3, rows if keep_curves else 0))
+    curves = np.zeros((2, rows if keep_curves else 0))  # the Qini and gain curves
     values = _sweep(
         np.asarray(treated, dtype=np.bool_),
         np.asarray(outcome, dtype=np.bool_),
@@ -123,7 +123,7 @@ def _sweep(treated, outcome, true_uplift, cluster, draws, top_rows, curves):
     at ``top_rows`` (sorted) and the true Qini area, in one pass over the rows. The curves are
     kept unscaled (times the resample's total weight) until the end; a row drawn 0 times
     changes no sum, so it is skipped. With ``curves`` of one column per row, the first
-    resample's curves go there."""
+    resample's Qini and gain curves go there."""
     resamples, rows, tops = draws.shape[0], cluster.shape[0], top_rows.shape[0]
     with_truth, keep = true_uplift.shape[0] == rows, curves.shape[1] == rows
     values = np.full((resamples, 3 + tops), np.nan)
@@ -153,7 +153,7 @@ def _sweep(treated, outcome, true_uplift, cluster, draws, top_rows, curves):
                 area_true += w * (new_true + true_qini)
                 qini, gain, true_qini = new_qini, new_gain, new_true
             if keep and r == 0:
-                curves[0, k], curves[1, k], curves[2, k] = qini, gain, true_qini
+                curves[0, k], curves[1, k] = qini, gain
             while top < tops and top_rows[top] == k:
                 if n_t > 0 and n_c > 0:
                     values[r, 2 + top] = y_t / n_t - y_c / n_c
