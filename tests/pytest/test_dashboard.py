@@ -136,6 +136,25 @@ def test_the_drift_view_reads_the_thresholds_of_the_build_it_shows(drift_builds,
     assert not app.exception and any("predates the drift settings" in w.value for w in app.warning)
 
 
+def test_pages_of_newer_models_say_when_the_snapshot_predates_them(built, monkeypatch, tmp_path):
+    """A snapshot published before the embeddings, uplift and bandit marts existed: their
+    pages say to rebuild instead of failing on the missing table."""
+    _, warehouse, _, _ = built
+    snapshot = tmp_path / "snapshot.duckdb"
+    shutil.copy(default_snapshot_path(warehouse), snapshot)
+    pages = {"embeddings": "product_embeddings", "uplift": "uplift_evaluation", "bandit": "offer_selections"}
+    with duckdb.connect(str(snapshot)) as con:
+        for table in pages.values():
+            con.execute(f"drop table {table}")
+    monkeypatch.setenv("METRO_SNAPSHOT", str(snapshot))
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    for page in pages:
+        app.switch_page(f"pages/{page}.py").run()
+        assert not app.exception, page
+        assert [i.value for i in app.info][-1].startswith("This snapshot predates"), page
+        assert "metro-offers build" in app.info[-1].value
+
+
 def test_without_a_snapshot_the_page_says_what_to_do(monkeypatch, tmp_path):
     monkeypatch.setenv("METRO_SNAPSHOT", str(tmp_path / "none.duckdb"))
     app = AppTest.from_file(APP, default_timeout=60).run()

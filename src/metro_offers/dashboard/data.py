@@ -46,6 +46,14 @@ def snapshot_exists() -> bool:
     return _identity(snapshot_path()) is not None
 
 
+def stop_unless_published(table: str, what: str) -> None:
+    """End the page with a pointer to `metro-offers build` when the snapshot has no `table`
+    (a snapshot published before `what` existed)."""
+    if query("select 1 from information_schema.tables where table_name = ?", table).empty:
+        st.info(f"This snapshot predates {what}: run `metro-offers build` to publish a current one.")
+        st.stop()
+
+
 def info() -> dict:
     import json
 

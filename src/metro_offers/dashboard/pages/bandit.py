@@ -16,10 +16,7 @@ COLOURS = dict(zip(LABELS.values(), px.colors.qualitative.Dark2, strict=False))
 ESTIMATORS = {"replay": "Replay", "ips": "IPS", "snips": "SNIPS", "doubly_robust": "Doubly robust"}
 
 st.title("Bandit")
-published = data.query("select table_name from information_schema.tables where table_name = 'offer_selections'")
-if published.empty:
-    st.info("This snapshot predates the bandit: run `metro-offers build` to publish it.")
-    st.stop()
+data.stop_unless_published("offer_selections", "the bandit")
 
 selections = data.query("select * from offer_selections")
 st.subheader("Today's choice")

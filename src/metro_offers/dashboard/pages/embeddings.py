@@ -13,10 +13,7 @@ from metro_offers.embeddings.quality import nearest_neighbours, purity_at_k, ran
 K = 10
 
 st.title("Embeddings")
-published = data.query("select table_name from information_schema.tables where table_name = 'product_embeddings'")
-if published.empty:
-    st.info("This snapshot predates the Item2Vec embeddings: run `metro-offers build` to publish them.")
-    st.stop()
+data.stop_unless_published("product_embeddings", "the Item2Vec embeddings")
 products = data.query(
     "select product_id, product_name, category_name, department, anchor_date, vector from product_embeddings "
     "order by product_id"

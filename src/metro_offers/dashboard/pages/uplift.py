@@ -33,10 +33,7 @@ def interval(row) -> str:
 
 
 st.title("Uplift")
-published = data.query("select table_name from information_schema.tables where table_name = 'uplift_evaluation'")
-if published.empty:
-    st.info("This snapshot predates the uplift models: run `metro-offers build` to publish them.")
-    st.stop()
+data.stop_unless_published("uplift_evaluation", "the uplift models")
 registry = data.query("select * from uplift_model_registry")
 if registry.empty:
     st.info(
