@@ -12,14 +12,7 @@
 
     select
         pairs.*,
-        customers.segment,
-        rfm.recency_days,
-        rfm.frequency,
-        rfm.monetary,
-        rfm.avg_basket_value,
-        promo.promo_affinity,
-        coalesce(entropy.category_entropy, 0) as category_entropy,
-        greatest({{ days_between('customers.signup_date', 'pairs.' ~ as_of_column) }}, 0) as tenure_days,
+        {{ customer_features_as_of('pairs.' ~ as_of_column) }},
         offers.category_id,
         offers.discount_pct,
         economics.margin_impact,
@@ -83,6 +76,21 @@
             pairs.customer_id = sasrec.customer_id
             and pairs.{{ as_of_column }} = sasrec.as_of_date
             and product_sets.product_set_id = sasrec.product_set_id
+{%- endmacro %}
+
+{% macro customer_features_as_of(as_of_date) -%}
+    {#- The customer-level ranker features as of as_of_date, from the relations aliased
+        customers (stg_metro__customers), rfm, promo and entropy joined at that date:
+        ranker_features and the customer_features mart (the dashboard's view of the serving
+        date) both select these, so the two cannot disagree. -#}
+    customers.segment,
+    rfm.recency_days,
+    rfm.frequency,
+    rfm.monetary,
+    rfm.avg_basket_value,
+    promo.promo_affinity,
+    coalesce(entropy.category_entropy, 0) as category_entropy,
+    greatest({{ days_between('customers.signup_date', as_of_date) }}, 0) as tenure_days
 {%- endmacro %}
 
 {% macro at_pair_dates(feature_relation) -%}
