@@ -30,7 +30,15 @@ from hypothesis import HealthCheck, given, settings
 from metro_offers.api import MAX_BATCH, create_app
 from metro_offers.api.app import _canonical_int
 from metro_offers.api.prepared import json_number
-from metro_offers.api.schema import BatchResponse, CustomerRecommendations, Metrics, Offer, Recommendation
+from metro_offers.api.schema import (
+    BatchResponse,
+    CustomerOfferSelection,
+    CustomerRecommendations,
+    Metrics,
+    Offer,
+    OfferSelection,
+    Recommendation,
+)
 from metro_offers.reference import project_root
 from metro_offers.snapshot import SnapshotError, default_snapshot_path, publish, read_info
 
@@ -100,6 +108,8 @@ def test_recommendations_are_the_warehouse_ranking(client, known):
         ("/recommendations/1?k=11", 422, "less than or equal to 10"),
         ("/recommendations/1?k=two", 422, "valid integer"),
         ("/offers/999999", 404, "offer 999999 is not known"),
+        ("/offer-selections/999999999", 404, "customer 999999999 is not known"),
+        ("/offer-selections/0", 422, "greater than 0"),
         ("/offers/0", 422, "greater than 0"),
     ],
 )
@@ -109,6 +119,18 @@ def test_bad_requests_get_clear_errors(client, path, status, message):
     assert message in response.text
 
 
+def _rows(frame: pd.DataFrame) -> list[dict]:
+    """A frame's rows as dicts, missing values as None (as the models take them)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def _offers_through_the_model(con) -> dict[int, Offer]:
+    """The snapshot's offers as Offer models, by offer id."""
+    offers = con.sql("select * from offers").df()
+    fields = Offer.model_fields
+    return {row["offer_id"]: Offer(**{k: v for k, v in row.items() if k in fields}) for row in _rows(offers)}
+
+
 def _lists_through_the_models(snapshot: Path, k: int) -> dict[int, CustomerRecommendations]:
     """Every customer's top k built through the response models from the snapshot's tables,
     with the reasons written out as the API documents them: what the prepared bytes must say."""
@@ -116,13 +138,9 @@ def _lists_through_the_models(snapshot: Path, k: int) -> dict[int, CustomerRecom
         info = json.loads(con.sql("select info from snapshot_info").fetchall()[0][0])
         customers = [r[0] for r in con.sql("select customer_id from customer_features").fetchall()]
         recs = con.sql("select * from recommendations order by customer_id, recommendation_rank").df()
-        offers = con.sql("select * from offers").df()
-    offer_by_id = {
-        row["offer_id"]: Offer(**{key: value for key, value in row.items() if key in Offer.model_fields})
-        for row in offers.astype(object).where(offers.notna(), None).to_dict("records")
-    }
+        offer_by_id = _offers_through_the_model(con)
     lists = {c: [] for c in customers}
-    for row in recs.astype(object).where(recs.notna(), None).to_dict("records"):
+    for row in _rows(recs):
         if row["customer_id"] not in lists or len(lists[row["customer_id"]]) == k:
             continue
         offer = offer_by_id[row["offer_id"]]
@@ -184,6 +202,70 @@ def test_every_prepared_response_is_the_models_response_byte_for_byte(client, sn
     Metrics.model_validate_json(client.get("/metrics").content, strict=True)
     for offer_id in loaded.offer_ids.tolist():
         Offer.model_validate_json(client.get(f"/offers/{offer_id}").content, strict=True)
+
+
+def _selections_through_the_models(snapshot: Path) -> dict[int, CustomerOfferSelection]:
+    """Every known customer's bandit choice built through the response models from the
+    snapshot's offer_selections: what the prepared bytes must say."""
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        run_date = json.loads(con.sql("select info from snapshot_info").fetchall()[0][0])["run_date"]
+        customers = [r[0] for r in con.sql("select customer_id from customer_features").fetchall()]
+        chosen = con.sql("select * from offer_selections").df()
+        offer_by_id = _offers_through_the_model(con)
+    selections = {
+        row["customer_id"]: OfferSelection(
+            offer_id=row["offer_id"],
+            policy=row["policy"],
+            propensity=row["propensity"],
+            ranker_score=row["ranker_score"],
+            posterior_mean=row["posterior_mean"],
+            offer=offer_by_id[row["offer_id"]],
+        )
+        for row in _rows(chosen)
+    }
+    note = f"no candidate offer for the customer on {run_date}, so the bandit chose none"
+    return {
+        c: CustomerOfferSelection(
+            customer_id=c,
+            run_date=run_date,
+            selection=selections.get(c),
+            note=None if c in selections else note,
+        )
+        for c in customers
+    }
+
+
+def test_offer_selections_are_the_bandits_choice_byte_for_byte(snapshot, built, tmp_path):
+    """Each customer's prepared selection validates strictly and equals the JSON built
+    through the models from offer_selections; a customer the bandit chose nothing for, and a
+    snapshot published before the bandit, get no selection and a note saying why."""
+    _, warehouse, _, _ = built
+    marts = query(warehouse, "select customer_id, offer_id, propensity from marts.offer_selections")
+    assert len(marts) > 0 and marts.propensity.between(0, 1, inclusive="right").all()
+    copy = tmp_path / "selections.duckdb"
+    shutil.copy(snapshot, copy)
+    without = int(marts.customer_id.iloc[0])
+    with duckdb.connect(str(copy)) as con:
+        con.execute("delete from offer_selections where customer_id = ?", [without])
+    expected = _selections_through_the_models(copy)
+    assert expected[without].selection is None and "chose none" in expected[without].note
+    chosen = {c for c, e in expected.items() if e.selection is not None}
+    assert chosen == set(marts.customer_id) - {without}
+    with TestClient(create_app(copy)) as client:
+        loaded = client.app.state.store.current
+        for customer, model in expected.items():
+            prepared = loaded.selection_json(customer)
+            assert CustomerOfferSelection.model_validate_json(prepared, strict=True) == model
+            assert prepared == model.model_dump_json().encode(), customer
+        other = int(marts.customer_id.iloc[1])
+        body = client.get(f"/offer-selections/{other}").json()
+        assert body["selection"]["offer_id"] == int(marts.offer_id.iloc[1]) == body["selection"]["offer"]["offer_id"]
+        assert body["selection"]["propensity"] == pytest.approx(marts.propensity.iloc[1])
+    with duckdb.connect(str(copy)) as con:
+        con.execute("drop table offer_selections")
+    with TestClient(create_app(copy)) as client:
+        body = client.get(f"/offer-selections/{other}").json()
+    assert body["selection"] is None and "predates the bandit's offer selections" in body["note"]
 
 
 def test_prepared_numbers_are_written_as_the_models_write_them():
@@ -275,7 +357,7 @@ def test_metrics_serve_the_drift_of_the_latest_build(drift_builds):
 
 def test_no_snapshot_yet_answers_503(tmp_path):
     with TestClient(create_app(tmp_path / "missing.duckdb")) as missing:
-        for path in ("/health", "/recommendations/1", "/metrics", "/offers/1"):
+        for path in ("/health", "/recommendations/1", "/metrics", "/offers/1", "/offer-selections/1"):
             response = missing.get(path)
             assert response.status_code == 503 and "metro-offers build" in response.json()["detail"]
         response = missing.post("/recommendations/batch", json={"customer_ids": [1]})
@@ -330,7 +412,12 @@ def test_fuzzed_requests_never_get_a_server_error(snapshot):
     pytest.)"""
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(snapshot))
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert {op.label for op in operations} >= {"GET /health", "POST /recommendations/batch", "GET /metrics"}
+    assert {op.label for op in operations} >= {
+        "GET /health",
+        "POST /recommendations/batch",
+        "GET /metrics",
+        "GET /offer-selections/{customer_id}",
+    }
     for operation in operations:
 
         @given(case=operation.as_strategy())

@@ -23,6 +23,7 @@ from metro_offers.api.schema import (
     MAX_ID,
     BatchRequestBase,
     BatchResponse,
+    CustomerOfferSelection,
     CustomerRecommendations,
     ErrorMessage,
     Health,
@@ -103,9 +104,9 @@ def create_app(snapshot: Path, max_k: int = 10, poll_seconds: float = 1.0) -> Fa
         title="metro-offers",
         version="0.1.0",
         description=(
-            "Each customer's top offers from the latest published snapshot of the metro-offers "
-            "warehouse. The snapshot is replaced atomically after each successful build and "
-            "picked up without a restart."
+            "Each customer's top offers, and today's bandit choice with its propensity, from the "
+            "latest published snapshot of the metro-offers warehouse. The snapshot is replaced "
+            "atomically after each successful build and picked up without a restart."
         ),
         lifespan=lifespan,
     )
@@ -163,6 +164,22 @@ def create_app(snapshot: Path, max_k: int = 10, poll_seconds: float = 1.0) -> Fa
         """Up to 100 customers at once (MAX_BATCH): a result, or an error such as an unknown
         customer, per id."""
         return _json(current().batch_json(request.customer_ids, request.k))
+
+    @app.get(
+        "/offer-selections/{customer_id}",
+        response_model=CustomerOfferSelection,
+        responses={404: {"model": ErrorMessage, "description": "Unknown customer."}, **not_ready},
+        tags=["bandit"],
+    )
+    def offer_selection(customer_id: Annotated[int, customer_path]) -> Response:
+        """Today's bandit choice for the customer: one offer picked by Thompson sampling (var
+        bandit_serving_policy), with the propensity to log beside the impression so the
+        choice can be evaluated off-policy; no selection, with a note, when there is none."""
+        loaded = current()
+        body = loaded.selection_json(customer_id)
+        if body is None:
+            raise HTTPException(404, loaded.unknown_customer(customer_id))
+        return _json(body)
 
     @app.get("/metrics", response_model=Metrics, responses=not_ready, tags=["model"])
     def metrics() -> Response:

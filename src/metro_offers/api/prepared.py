@@ -74,6 +74,59 @@ class PreparedOffer:
 
 
 @dataclass(frozen=True)
+class PreparedSelections:
+    """Today's bandit choice per customer (the snapshot's offer_selections), in arrays parallel
+    to PreparedSnapshot.customer_ids; a customer without a choice has offer -1."""
+
+    offer: np.ndarray  # int32: index into the snapshot's offers, -1 for no choice
+    policy: np.ndarray  # int8: index into policy_json
+    propensity: np.ndarray  # float64
+    ranker_score: np.ndarray  # float64, NaN when null
+    posterior_mean: np.ndarray  # float64
+    policy_json: tuple[bytes, ...]
+    none_note: bytes  # why a customer has no choice
+
+    @classmethod
+    def load(cls, con: duckdb.DuckDBPyConnection, offer_index: str, run_date: str, rows: int) -> PreparedSelections:
+        """``offer_index``: a subquery of (offer_id, offer_index); ``rows``: the customers known."""
+        published = con.sql("select 1 from information_schema.tables where table_name = 'offer_selections'")
+        if not published.fetchall():
+            return cls(
+                offer=np.full(rows, -1, dtype=np.int32),
+                policy=np.zeros(rows, dtype=np.int8),
+                propensity=np.full(rows, np.nan),
+                ranker_score=np.full(rows, np.nan),
+                posterior_mean=np.full(rows, np.nan),
+                policy_json=(),
+                none_note=json_bytes(
+                    "this snapshot predates the bandit's offer selections: run `metro-offers build` to publish them"
+                ),
+            )
+        policies = [name for (name,) in con.sql("select distinct policy from offer_selections order by 1").fetchall()]
+        chosen = con.sql(
+            "select s.customer_id is not null as chosen, coalesce(o.offer_index, -1)::int32 as offer, "
+            "coalesce(list_position($policies, s.policy) - 1, 0)::int8 as policy, "
+            "coalesce(s.propensity, 'nan'::double) as propensity, "
+            "coalesce(s.ranker_score, 'nan'::double) as ranker_score, "
+            "coalesce(s.posterior_mean, 'nan'::double) as posterior_mean "
+            "from customer_features c left join offer_selections s using (customer_id) "
+            f"left join {offer_index} o using (offer_id) order by c.customer_id",
+            params={"policies": policies},
+        ).fetchnumpy()
+        if (chosen["chosen"] & (chosen["offer"] < 0)).any():
+            raise ValueError("the snapshot's offer selections name offers its offers table lacks")
+        return cls(
+            offer=chosen["offer"],
+            policy=chosen["policy"],
+            propensity=chosen["propensity"],
+            ranker_score=chosen["ranker_score"],
+            posterior_mean=chosen["posterior_mean"],
+            policy_json=tuple(json_bytes(policy) for policy in policies),
+            none_note=json_bytes(f"no candidate offer for the customer on {run_date}, so the bandit chose none"),
+        )
+
+
+@dataclass(frozen=True)
 class PreparedSnapshot:
     path: Path
     identity: tuple[int, int]  # (inode, mtime_ns) of the file it was loaded from
@@ -97,6 +150,7 @@ class PreparedSnapshot:
     empty_note: bytes
     fallback_note: bytes
     metrics_json: bytes
+    selections: PreparedSelections
 
     @classmethod
     def load(cls, path: Path) -> PreparedSnapshot:
@@ -113,10 +167,12 @@ class PreparedSnapshot:
             # rows of customers known on the run date, each with its offer's index in `offers`; a
             # subquery read by the two queries below (materialising it copies every row's
             # strategy list: 8 s instead of 2.4 s at a million customers)
+            offer_index = (
+                "(select offer_id, (row_number() over (order by offer_id) - 1)::int32 as offer_index from offers)"
+            )
             served = (
                 "(select r.*, o.offer_index from recommendations r semi join customer_features using (customer_id) "
-                "left join (select offer_id, (row_number() over (order by offer_id) - 1)::int32 as offer_index "
-                "from offers) o using (offer_id))"
+                f"left join {offer_index} o using (offer_id))"
             )
             customers = con.sql(
                 "select c.customer_id, count(s.customer_id) as rows, count(s.customer_id) - count(s.offer_index) "
@@ -137,6 +193,7 @@ class PreparedSnapshot:
             ).fetchnumpy()
             evaluation = con.sql("select * from offline_evaluation").df()
             drift = con.sql("select * from drift_log where run_date = (select max(run_date) from drift_log)").df()
+            selections = PreparedSelections.load(con, offer_index, info["run_date"], len(customers["customer_id"]))
 
         offer_models = [Offer(**{k: v for k, v in row.items() if k in Offer.model_fields}) for row in _records(offers)]
         strategies = [list(s[0] or []) for s in strategy_sets]
@@ -168,6 +225,7 @@ class PreparedSnapshot:
                 "the customer has redeemed every valid offer: the segment's most popular offers instead"
             ),
             metrics_json=_metrics(info, evaluation, drift).model_dump_json().encode(),
+            selections=selections,
         )
 
     # ------------------------------------------------------------ lookups
@@ -238,6 +296,28 @@ class PreparedSnapshot:
             else:
                 items.append(b'{"customer_id":%d,"status":"ok","result":%s,"error":null}' % (customer_id, result))
         return b'{"results":[%s]}' % b",".join(items)
+
+    def selection_json(self, customer_id: int) -> bytes | None:
+        """The customer's CustomerOfferSelection JSON; None for a customer unknown on the run date."""
+        i = _position(self.customer_ids, customer_id)
+        if i is None:
+            return None
+        head = b'{"customer_id":%d,"run_date":%s,' % (customer_id, json_bytes(self.info["run_date"]))
+        chosen = self.selections
+        if chosen.offer[i] < 0:
+            return head + b'"selection":null,"note":%s}' % chosen.none_note
+        offer = self.offers[chosen.offer[i]]
+        return head + (
+            b'"selection":{"offer_id":%d,"policy":%s,"propensity":%s,"ranker_score":%s,"posterior_mean":%s,'
+            b'"offer":%s},"note":null}'
+        ) % (
+            offer.offer_id,
+            chosen.policy_json[chosen.policy[i]],
+            json_number(float(chosen.propensity[i])),
+            json_number(float(chosen.ranker_score[i])),
+            json_number(float(chosen.posterior_mean[i])),
+            offer.json,
+        )
 
     def offer_json(self, offer_id: int) -> bytes | None:
         i = _position(self.offer_ids, offer_id)

@@ -55,6 +55,28 @@ class CustomerRecommendations(BaseModel):
     note: str | None = Field(default=None, description="Why the list is empty or short, when it is.")
 
 
+class OfferSelection(BaseModel):
+    offer_id: int = Field(examples=[42])
+    policy: str = Field(description="The bandit policy that chose (var bandit_serving_policy).", examples=["thompson"])
+    propensity: float = Field(
+        gt=0,
+        le=1,
+        description="P(the policy chooses this offer for the customer today): log it with the impression "
+        "(the landing's selection_propensity) so the choice can be evaluated off-policy.",
+        examples=[0.42],
+    )
+    ranker_score: float | None = Field(description="The live ranker's P(redeem) of the offer.", examples=[0.081])
+    posterior_mean: float = Field(description="The arm's (offer, segment) posterior mean P(redeem | shown).")
+    offer: Offer
+
+
+class CustomerOfferSelection(BaseModel):
+    customer_id: int = Field(examples=[1234])
+    run_date: dt.date
+    selection: OfferSelection | None
+    note: str | None = Field(default=None, description="Why there is no selection, when there is none.")
+
+
 class BatchRequestBase(BaseModel):
     customer_ids: list[Annotated[int, Field(gt=0, le=MAX_ID)]] = Field(
         min_length=1, max_length=MAX_BATCH, examples=[[1, 2, 3]]
