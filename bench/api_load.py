@@ -7,7 +7,7 @@ fixed schedule; latency counted from when a request was due when the connection 
 so a stalled server shows as latency). Scenarios, on the default snapshot and on one scaled
 to a million customers (bench/serving_snapshot.py: the default lists repeated under new ids,
 no warehouse of that size built): single lookups of random customers at fixed rates, batches
-of 50, a hot swap of the snapshot under load (a new file renamed over the served one: every
+of 50, bandit selection lookups (/offer-selections), a hot swap of the snapshot under load (a new file renamed over the served one: every
 worker must load it, no request may fail), and closed loop for the maximum. Results go to
 bench/results/api_load.json and the README's API section. Usage:
 
@@ -178,6 +178,8 @@ def scenarios(snapshot: Path, data: str, seconds: float, rates: list[float], por
                 record("single lookup", one, server, rate, summary)
             summary = wrk(server.base, ids_file, seconds, 100, 4, "batch")
             record(f"batch of {BATCH_SIZE}", one, server, 100, summary)
+            summary = wrk(server.base, ids_file, seconds, max(rates), CONNECTIONS, "selection")
+            record("bandit selection lookup", one, server, max(rates), summary)
             summary = wrk(server.base, ids_file, seconds, 0, CONNECTIONS, "single")
             record(f"single lookup, closed loop ({CONNECTIONS} connections)", one, server, None, summary)
 

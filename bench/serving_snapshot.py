@@ -1,8 +1,8 @@
 """A serving snapshot scaled to N customers for the API's load benchmark, without building a
 warehouse of that size: the customers of a published snapshot and their lists are repeated
 under new ids (copy r of customer c gets id c + r x max id) until there are N, and the tables
-the API reads (snapshot_info, customer_features, recommendations, offers, offline_evaluation,
-drift_log) are written to a new snapshot file. Lists, offers and sizes per customer are the
+the API reads (snapshot_info, customer_features, recommendations, offer_selections, offers,
+offline_evaluation, drift_log) are written to a new snapshot file. Lists, offers and sizes per customer are the
 real ones; only their number grows. The dashboard's tables are not copied.
 
     python bench/serving_snapshot.py SOURCE TARGET --customers 1000000
@@ -36,21 +36,23 @@ def scaled_snapshot(source: Path, target: Path, customers: int) -> dict:
             "order by customer_id limit $customers",
             {"stride": stride, "copies": copies, "customers": customers},
         )
-        con.execute(
-            "create table recommendations as "
-            "select rec.* replace (rec.customer_id + r.copy * $stride as customer_id) "
-            "from src.recommendations rec, (select range as copy from range($copies)) r "
-            "where rec.customer_id + r.copy * $stride <= (select max(customer_id) from customer_features) "
-            "order by customer_id, recommendation_rank",
-            {"stride": stride, "copies": copies},
-        )
+        per_customer = {"recommendations": "customer_id, recommendation_rank", "offer_selections": "customer_id"}
+        for table, order in per_customer.items():
+            con.execute(
+                f"create table {table} as "
+                "select t.* replace (t.customer_id + r.copy * $stride as customer_id) "
+                f"from src.{table} t, (select range as copy from range($copies)) r "
+                "where t.customer_id + r.copy * $stride <= (select max(customer_id) from customer_features) "
+                f"order by {order}",
+                {"stride": stride, "copies": copies},
+            )
         for table in COPIED:
             con.execute(f"create table {table} as select * from src.{table}")
         info = json.loads(con.sql("select info from src.snapshot_info").fetchall()[0][0])
         info["published_at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         info["row_counts"] = {
             table: con.sql(f"select count(*) from {table}").fetchall()[0][0]
-            for table in ("customer_features", "recommendations", *COPIED)
+            for table in ("customer_features", *per_customer, *COPIED)
         }
         info["scaled_from"] = {"snapshot": str(source), "customers": base, "copies": copies}
         con.execute("create table snapshot_info as select ? as info", [json.dumps(info)])

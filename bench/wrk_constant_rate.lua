@@ -5,7 +5,7 @@
 -- of as fewer requests (no coordinated omission); a request sent on schedule counts from its
 -- send, so the timer's 1 ms granularity adds nothing.
 --
--- Arguments after --: rate_per_connection (0: closed loop)  ids_file  kind (single|batch)  batch_size
+-- Arguments after --: rate_per_connection (0: closed loop)  ids_file  kind (single|batch|selection)  batch_size
 -- Environment: WRK_OUT = file for the latencies (microseconds) and the status counts.
 
 local ffi = require("ffi")
@@ -76,6 +76,9 @@ function request()
     end
     local body = '{"customer_ids":[' .. table.concat(chosen, ",") .. "]}"
     return wrk.format("POST", "/recommendations/batch", { ["Content-Type"] = "application/json" }, body)
+  end
+  if kind == "selection" then
+    return wrk.format("GET", "/offer-selections/" .. ids[math.random(#ids)])
   end
   return wrk.format("GET", "/recommendations/" .. ids[math.random(#ids)])
 end

@@ -303,6 +303,7 @@ def test_the_prepared_path_and_fastapi_answer_alike(client, known):
         (f"/recommendations/{customer}", f"/recommendations/0{customer}"),
         (f"/recommendations/{customer}?k=3", f"/recommendations/{customer}?k=03"),
         (f"/offers/{offer_id}", f"/offers/0{offer_id}"),
+        (f"/offer-selections/{customer}", f"/offer-selections/0{customer}"),
     ):
         a, b = client.get(fast), client.get(routed)
         assert a.status_code == b.status_code == 200 and a.content == b.content
@@ -560,7 +561,7 @@ def test_workers_swap_the_snapshot_without_a_failed_request_and_die_with_the_ser
 
 def test_a_scaled_snapshot_serves_the_same_lists_under_new_ids(snapshot, known, tmp_path):
     """bench/serving_snapshot.py, which makes the million-customer snapshot of the load
-    benchmark: copy r of customer c is customer c + r x max id, with c's list."""
+    benchmark: copy r of customer c is customer c + r x max id, with c's list and bandit choice."""
     customer, _ = known
     with duckdb.connect(str(snapshot), read_only=True) as con:
         count, stride = con.sql("select count(*), max(customer_id) from customer_features").fetchall()[0]
@@ -569,9 +570,12 @@ def test_a_scaled_snapshot_serves_the_same_lists_under_new_ids(snapshot, known, 
     assert info["row_counts"]["customer_features"] == 2 * count + 7
     with TestClient(create_app(scaled)) as client:
         original = client.get(f"/recommendations/{customer}").json()
+        chosen = client.get(f"/offer-selections/{customer}").json()
+        assert chosen["selection"] is not None
         for copy in (1, 2):
-            assert client.get(f"/recommendations/{customer + copy * stride}").json() == {
-                **original,
-                "customer_id": customer + copy * stride,
-            }
+            for path, body in (("recommendations", original), ("offer-selections", chosen)):
+                assert client.get(f"/{path}/{customer + copy * stride}").json() == {
+                    **body,
+                    "customer_id": customer + copy * stride,
+                }
         assert client.get(f"/recommendations/{stride * 3 + 1}").status_code == 404

@@ -36,7 +36,8 @@ from metro_offers.processes import die_with_parent
 # how `metro-offers serve` hands its settings to the worker processes uvicorn starts
 SNAPSHOT_ENV, MAX_K_ENV, WORKERS_ENV = "METRO_SERVE_SNAPSHOT", "METRO_SERVE_MAX_K", "METRO_SERVE_WORKERS"
 JSON_HEADERS = [(b"content-type", b"application/json")]
-RECOMMENDATIONS_PATH, OFFERS_PATH = "/recommendations/", "/offers/"  # the prepared lookups
+# the prepared lookups
+RECOMMENDATIONS_PATH, OFFERS_PATH, SELECTIONS_PATH = "/recommendations/", "/offers/", "/offer-selections/"
 
 
 def _canonical_int(text: str, high: int) -> int | None:
@@ -49,9 +50,9 @@ def _canonical_int(text: str, high: int) -> int | None:
 
 
 class PreparedLookups:
-    """ASGI middleware answering GET /recommendations/{id}[?k=n] and GET /offers/{id} from
-    prepared bytes when the request is well-formed and the id known; any other request goes
-    on to FastAPI unchanged."""
+    """ASGI middleware answering GET /recommendations/{id}[?k=n], GET /offers/{id} and GET
+    /offer-selections/{id} from prepared bytes when the request is well-formed and the id
+    known; any other request goes on to FastAPI unchanged."""
 
     def __init__(self, app, store: SnapshotStore, max_k: int) -> None:
         self.app, self.store, self.max_k = app, store, max_k
@@ -74,9 +75,14 @@ class PreparedLookups:
             customer_id = _canonical_int(path.removeprefix(RECOMMENDATIONS_PATH), MAX_ID)
             k = self._k(query)
             return None if customer_id is None or k is None else loaded.recommendations_json(customer_id, k)
-        if path.startswith(OFFERS_PATH) and not query:
+        if query:
+            return None
+        if path.startswith(OFFERS_PATH):
             offer_id = _canonical_int(path.removeprefix(OFFERS_PATH), MAX_ID)
             return None if offer_id is None else loaded.offer_json(offer_id)
+        if path.startswith(SELECTIONS_PATH):
+            customer_id = _canonical_int(path.removeprefix(SELECTIONS_PATH), MAX_ID)
+            return None if customer_id is None else loaded.selection_json(customer_id)
         return None
 
     def _k(self, query: bytes) -> int | None:
