@@ -4,8 +4,9 @@ A lookup is a binary search and a join of byte strings prepared when the snapsho
 offer's JSON, each strategy set's, each source's, the reasons that depend only on the offer.
 Only the parts that vary per row (rank, score, the spend-share reason) are formatted per
 request, so no response is validated or serialised by pydantic on the hot path. Per
-recommendation row it keeps 24 bytes of arrays (a million customers x 10 offers: about 240 MB);
-the JSON of whole lists is not stored, which would take 7 KB per customer.
+recommendation row it keeps 24 bytes of arrays (a million customers x 10 offers: about 240 MB),
+per customer 29 more for the bandit's choice; the JSON of whole lists is not stored, which would
+take 7 KB per customer.
 
 The bytes must say exactly what the pydantic models in schema.py say: tests/pytest/test_api.py
 validates every prepared response of a snapshot against them and compares it with the
