@@ -7,9 +7,10 @@ fixed schedule; latency counted from when a request was due when the connection 
 so a stalled server shows as latency). Scenarios, on the default snapshot and on one scaled
 to a million customers (bench/serving_snapshot.py: the default lists repeated under new ids,
 no warehouse of that size built): single lookups of random customers at fixed rates, batches
-of 50, bandit selection lookups (/offer-selections), a hot swap of the snapshot under load (a new file renamed over the served one: every
-worker must load it, no request may fail), and closed loop for the maximum. Results go to
-bench/results/api_load.json and the README's API section. Usage:
+of 50, bandit selection lookups (/offer-selections), a hot swap of the snapshot under load
+(a new file renamed over the served one: every worker must load it, no request may fail),
+and closed loop for the maximum. Results go to bench/results/api_load.json and the README's
+API section. Usage:
 
     python bench/api_load.py [--seconds 10] [--customers 1000000]
 """
