@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 
 from metro_offers.api import MAX_BATCH, create_app
 from metro_offers.api.app import _canonical_int
-from metro_offers.api.prepared import json_number
+from metro_offers.api.prepared import PreparedSnapshot, json_number
 from metro_offers.api.schema import (
     BatchResponse,
     CustomerOfferSelection,
@@ -261,6 +261,10 @@ def test_offer_selections_are_the_bandits_choice_byte_for_byte(snapshot, built, 
         body = client.get(f"/offer-selections/{other}").json()
         assert body["selection"]["offer_id"] == int(marts.offer_id.iloc[1]) == body["selection"]["offer"]["offer_id"]
         assert body["selection"]["propensity"] == pytest.approx(marts.propensity.iloc[1])
+    with duckdb.connect(str(copy)) as con:
+        con.execute("insert into offer_selections select * from offer_selections where customer_id = ?", [other])
+    with pytest.raises(ValueError, match="more than one choice for a customer"):
+        PreparedSnapshot.load(copy)
     with duckdb.connect(str(copy)) as con:
         con.execute("drop table offer_selections")
     with TestClient(create_app(copy)) as client:

@@ -114,6 +114,8 @@ class PreparedSelections:
             f"left join {offer_index} o using (offer_id) order by c.customer_id",
             params={"policies": policies},
         ).fetchnumpy()
+        if len(chosen["offer"]) != rows:
+            raise ValueError("the snapshot's offer selections hold more than one choice for a customer")
         if (chosen["chosen"] & (chosen["offer"] < 0)).any():
             raise ValueError("the snapshot's offer selections name offers its offers table lacks")
         return cls(
