@@ -31,7 +31,9 @@ else:
     st.caption(
         f"Policy: {LABELS.get(policy, policy)} (var bandit_serving_policy), run date "
         f"{pd.Timestamp(selections.run_date.iloc[0]):%Y-%m-%d}. The propensity is the share of posterior draws in "
-        "which the chosen offer won; it is logged so this choice can be evaluated off-policy later."
+        "which the chosen offer won; it is logged so this choice can be evaluated off-policy later. "
+        "Services fetch a customer's choice and its propensity from the API: "
+        "`GET /offer-selections/{customer_id}`."
     )
     offers = data.query("select offer_id, offer_name from offers")
     chosen = (
