@@ -2,8 +2,8 @@
 warehouse of that size: the customers of a published snapshot and their lists are repeated
 under new ids (copy r of customer c gets id c + r x max id) until there are N, and the tables
 the API reads (snapshot_info, customer_features, recommendations, offer_selections, offers,
-offline_evaluation, drift_log) are written to a new snapshot file. Lists, offers and sizes per customer are the
-real ones; only their number grows. The dashboard's tables are not copied.
+offline_evaluation, drift_log) are written to a new snapshot file. Lists, offers and sizes per
+customer are the real ones; only their number grows. The dashboard's tables are not copied.
 
     python bench/serving_snapshot.py SOURCE TARGET --customers 1000000
 """

@@ -85,6 +85,7 @@ class PreparedSelections:
     ranker_score: np.ndarray  # float64, NaN when null
     posterior_mean: np.ndarray  # float64
     policy_json: tuple[bytes, ...]
+    run_date_json: bytes
     none_note: bytes  # why a customer has no choice
 
     @classmethod
@@ -99,6 +100,7 @@ class PreparedSelections:
                 ranker_score=np.full(rows, np.nan),
                 posterior_mean=np.full(rows, np.nan),
                 policy_json=(),
+                run_date_json=json_bytes(run_date),
                 none_note=json_bytes(
                     "this snapshot predates the bandit's offer selections: run `metro-offers build` to publish them"
                 ),
@@ -125,6 +127,7 @@ class PreparedSelections:
             ranker_score=chosen["ranker_score"],
             posterior_mean=chosen["posterior_mean"],
             policy_json=tuple(json_bytes(policy) for policy in policies),
+            run_date_json=json_bytes(run_date),
             none_note=json_bytes(f"no candidate offer for the customer on {run_date}, so the bandit chose none"),
         )
 
@@ -305,8 +308,8 @@ class PreparedSnapshot:
         i = _position(self.customer_ids, customer_id)
         if i is None:
             return None
-        head = b'{"customer_id":%d,"run_date":%s,' % (customer_id, json_bytes(self.info["run_date"]))
         chosen = self.selections
+        head = b'{"customer_id":%d,"run_date":%s,' % (customer_id, chosen.run_date_json)
         if chosen.offer[i] < 0:
             return head + b'"selection":null,"note":%s}' % chosen.none_note
         offer = self.offers[chosen.offer[i]]
