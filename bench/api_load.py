@@ -241,6 +241,20 @@ def readme_section(report: dict) -> str:
     )
 
 
+def published_snapshot() -> tuple[Path, Path]:
+    """(the warehouse, its published snapshot) to load-test; exits saying why when wrk or the
+    snapshot is missing."""
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: `apt-get install wrk` (Debian's package)")
+    from metro_offers.snapshot import default_snapshot_path
+
+    warehouse = ROOT / os.environ.get("METRO_WAREHOUSE", "warehouse/metro_offers.duckdb")
+    published = default_snapshot_path(warehouse)
+    if not published.exists():
+        sys.exit(f"no snapshot at {published}: run `make run` (or metro-offers build) first")
+    return warehouse, published
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -249,15 +263,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "api_load.json"))
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("wrk is not installed: `apt-get install wrk` (Debian's package)")
-
-    from metro_offers.snapshot import default_snapshot_path
-
-    warehouse = ROOT / os.environ.get("METRO_WAREHOUSE", "warehouse/metro_offers.duckdb")
-    published = default_snapshot_path(warehouse)
-    if not published.exists():
-        sys.exit(f"no snapshot at {published}: run `make run` (or metro-offers build) first")
+    warehouse, published = published_snapshot()
     results = []
     with tempfile.TemporaryDirectory(dir=warehouse.parent, prefix="api-bench-") as work:
         default = Path(work) / "default.serving.duckdb"
